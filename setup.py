@@ -1,0 +1,23 @@
+"""Recurrent visual attention in TensorFlow 2 / Keras 3: RAM, CRAM and AttentionRNN."""
+
+import setuptools
+
+setuptools.setup(
+    name="recurrent-visual-attention",
+    version="0.1.0",
+    description=__doc__,
+    python_requires=">=3.11",
+    packages=setuptools.find_packages(include=["ram*", "cram*", "attention_rnn*", "data*", "examples*"]),
+    install_requires=[
+        "tensorflow==2.21.*",
+        # tensorflow-probability 0.25 refuses to import without tf-keras of the same version as TF,
+        # although our code uses Keras 3.
+        "tf-keras==2.21.*",
+        "tensorflow-probability==0.25.*",
+        "tensorflow-datasets",
+        "importlib_resources",  # tensorflow-datasets needs it to download
+        "absl-py",
+        "pillow",  # the glimpse-path and inpainting PNGs
+    ],
+    extras_require={"test": ["pytest"]},
+)
