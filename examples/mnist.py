@@ -1,0 +1,98 @@
+"""RAM on MNIST: ``python -m examples.mnist --train --eval --predict --dataset translate``.
+
+Flags mirror the original TF repo (``--train --eval --predict --batch --epoch --lr --load
+--dataset --step --glimpse --scale --std --pixel``); ``--step --glimpse --scale --pixel``
+default per data set (see ``ram/config.py``) and explicit values win.
+"""
+
+import os
+import sys
+
+from absl import app, flags, logging
+
+flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
+flags.DEFINE_bool("eval", False, "Print the test error of the model in --model_dir.")
+flags.DEFINE_bool("predict", False, "Write glimpse-path PNGs of test images and a contact sheet.")
+flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
+flags.DEFINE_integer("batch", 128, "Batch size.", lower_bound=1)
+flags.DEFINE_integer("epoch", 10, "Epochs to train (short default; the original ran 1,000-2,000).", lower_bound=1)
+flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
+flags.DEFINE_float("lr", 1e-3, "Initial learning rate (x0.97 every 500 steps, floor lr/10).", lower_bound=0)
+flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
+flags.DEFINE_enum("dataset", "center", ["center", "translate", "clutter", "clutter100"], "Data set.")
+flags.DEFINE_integer("step", None, "Glimpses per image (default per data set).", lower_bound=1)
+flags.DEFINE_integer("glimpse", None, "Side of the smallest glimpse patch (default per data set).", lower_bound=1)
+flags.DEFINE_integer("scale", None, "Number of glimpse scales (default per data set).", lower_bound=1)
+flags.DEFINE_float("std", 0.11, "Standard deviation of the location policy, in location units.", lower_bound=1e-6)
+flags.DEFINE_float("pixel", None, "Pixels per unit of location (default per data set).", lower_bound=1e-6)
+flags.DEFINE_float("reinforce_weight", 0.01, "Weight of the REINFORCE term (see RecurrentAttentionModel).",
+                   lower_bound=0)
+flags.DEFINE_enum("core", "rnn", ["rnn", "lstm"], "Core network.")
+flags.DEFINE_integer("mc_samples", 1, "Evaluate by averaging this many sampled glimpse paths (1: mean path).",
+                     lower_bound=1)
+flags.DEFINE_integer("seed", 0, "Seed of data placement, initialisation and location noise.")
+flags.DEFINE_string("model_dir", None, "Run directory (default runs/ram_<dataset>).")
+flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
+flags.DEFINE_integer("num_predict", 16, "Test images drawn by --predict.", lower_bound=1)
+flags.DEFINE_enum("source", "offline", ["offline", "idx", "tfds"], "MNIST source (see README, Data).")
+flags.DEFINE_string("data_dir", None, "IDX directory for --source idx, TFDS directory for --source tfds.")
+flags.DEFINE_integer("validation_size", 10_000, "Validation images cut from IDX/TFDS training sets.", lower_bound=1)
+flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
+FLAGS = flags.FLAGS
+
+
+def run():
+    # Imported here so that --help and flag errors answer at once, without loading TensorFlow.
+    import data
+    from ram import training, visualize
+    from ram.config import RAMConfig
+    from ram.export import export_saved_model
+
+    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
+        raise training.RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
+    model_dir = FLAGS.model_dir or os.path.join("runs", f"ram_{FLAGS.dataset}")
+    mnist = data.load_mnist(FLAGS.source, FLAGS.data_dir, validation_size=FLAGS.validation_size)
+    if FLAGS.train:
+        config = RAMConfig.for_dataset(
+            FLAGS.dataset, num_glimpses=FLAGS.step, patch_size=FLAGS.glimpse, num_scales=FLAGS.scale,
+            unit_pixels=FLAGS.pixel, std=FLAGS.std, core=FLAGS.core, reinforce_weight=FLAGS.reinforce_weight,
+            batch_size=FLAGS.batch,
+            epochs=FLAGS.epoch, learning_rate=FLAGS.lr, mc_samples=FLAGS.mc_samples, seed=FLAGS.seed)
+        print(f"training RAM on {config.dataset} into {model_dir}: {config.num_glimpses} glimpses of "
+              f"{config.num_scales} x {config.patch_size}x{config.patch_size}, pixel {config.unit_pixels:g}")
+        history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes)
+        if history.nan_stopped:
+            return 1
+    model = config = None
+    if FLAGS.eval or FLAGS.predict or FLAGS.export:
+        model, config = training.load_trained(model_dir, FLAGS.load, mc_samples=FLAGS.mc_samples)
+    if FLAGS.eval:
+        error, accuracy = training.evaluate(model, config, "test", mnist=mnist, limit=FLAGS.limit)
+        how = "mean path" if config.mc_samples == 1 else f"{config.mc_samples} sampled paths"
+        print(f"test error: {error:.2f}%  accuracy: {accuracy:.4f}  ({config.dataset}, {how}, "
+              f"checkpoint {FLAGS.load})")
+    if FLAGS.predict:
+        out_dir = FLAGS.predict_dir or os.path.join(model_dir, "predictions")
+        sheet = visualize.write_predictions(model, config, out_dir, FLAGS.num_predict, mnist)
+        print(f"wrote {FLAGS.num_predict} glimpse paths to {out_dir}/ (contact sheet {sheet})")
+    if FLAGS.export:
+        export_saved_model(model, FLAGS.export, data.image_size(config.dataset))
+        print(f"exported SavedModel to {FLAGS.export} (signature serving_default)")
+    return 0
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.set_verbosity(logging.WARNING)
+    from data import DataError
+    from ram.training import RunError
+    try:
+        sys.exit(run())
+    except (DataError, RunError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,63 @@
+"""Resolved RAM hyperparameters: per-data-set defaults from the papers, explicit values win."""
+
+import dataclasses
+import json
+
+# From the original TF repo's tables (center, translate) and the paper (clutter: 8 glimpses of
+# 3 or 4 12x12 scales). unit_pixels for the cluttered sets keeps the translate ratio (26/60).
+DATASET_DEFAULTS = {
+    "center": dict(num_glimpses=6, patch_size=8, num_scales=1, unit_pixels=12.0),
+    "translate": dict(num_glimpses=6, patch_size=12, num_scales=3, unit_pixels=26.0),
+    "clutter": dict(num_glimpses=8, patch_size=12, num_scales=3, unit_pixels=26.0),
+    "clutter100": dict(num_glimpses=8, patch_size=12, num_scales=4, unit_pixels=44.0),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RAMConfig:
+    """Everything needed to rebuild and retrain a RAM run (written as ``config.json``)."""
+
+    dataset: str = "translate"
+    num_glimpses: int = 6
+    patch_size: int = 12
+    num_scales: int = 3
+    unit_pixels: float = 26.0
+    std: float = 0.11
+    core: str = "rnn"
+    reinforce_weight: float = 0.01
+    random_locations: bool = False
+    batch_size: int = 128
+    epochs: int = 10
+    learning_rate: float = 1e-3
+    decay_rate: float = 0.97
+    decay_steps: int = 500
+    min_learning_rate_ratio: float = 0.1
+    clipnorm: float = 5.0
+    mc_samples: int = 1
+    seed: int = 0
+
+    @classmethod
+    def for_dataset(cls, dataset, **overrides):
+        """Defaults of ``dataset`` with every non-None override applied."""
+        values = dict(DATASET_DEFAULTS[dataset], dataset=dataset)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def model_kwargs(self):
+        return dict(num_glimpses=self.num_glimpses, patch_size=self.patch_size, num_scales=self.num_scales,
+                    unit_pixels=self.unit_pixels, std=self.std, core=self.core,
+                    reinforce_weight=self.reinforce_weight, random_locations=self.random_locations,
+                    mc_samples=self.mc_samples, seed=self.seed)
+
+    # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
+    ARCHITECTURE = ("dataset", "num_glimpses", "patch_size", "num_scales", "unit_pixels", "core",
+                    "random_locations")
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        values = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,23 @@
+"""SavedModel export of a trained RAM, for serving and for reuse without this package."""
+
+import keras
+import tensorflow as tf
+
+
+def export_saved_model(model, export_dir, image_size):
+    """Writes a SavedModel whose ``serving_default`` takes images and returns the prediction.
+
+    Signature ``serving_default(images)``: images float32 ``[None, S, S, 1]`` in [0, 1];
+    returns ``probabilities`` float32 ``[None, classes]`` and ``locations`` float32
+    ``[None, T, 2]`` (``(x, y)`` in [-1, 1], see :class:`ram.GlimpseSensor`), from the
+    deterministic path of mean locations (or ``mc_samples`` sampled paths if the model has
+    ``mc_samples > 1``).
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serving_default",
+        fn=lambda images: model(images, training=False),
+        input_signature=[tf.TensorSpec([None, image_size, image_size, 1], tf.float32, name="images")],
+    )
+    archive.write_out(export_dir, verbose=False)

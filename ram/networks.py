@@ -1,0 +1,162 @@
+"""The five networks of RAM (Mnih et al. 2014, Section 3.1 and Fig. 1)."""
+
+import keras
+import tensorflow as tf
+
+from ram.glimpse import GlimpseSensor
+
+
+def _dense(units, name, activation=None):
+    return keras.layers.Dense(units, activation=activation, name=name)
+
+
+@keras.saving.register_keras_serializable(package="ram")
+class GlimpseNetwork(keras.layers.Layer):
+    """``f_g``: what and where, combined.
+
+    In other words: ``h_g = relu(fc(rho(x_t, l_{t-1})))``, ``h_l = relu(fc(l_{t-1}))``,
+    ``g_t = relu(fc(h_g) + fc(h_l))``, with ``rho`` the :class:`GlimpseSensor`.
+
+    Call args:
+      images: ``[B, H, W, C]`` float32.
+      locations: ``[B, 2]`` float32, ``(x, y)`` in [-1, 1] (see :class:`GlimpseSensor`).
+
+    Returns:
+      ``g_t``, ``[B, glimpse_units]`` float32.
+    """
+
+    def __init__(self, patch_size, num_scales, scale_factor=2.0, unit_pixels=None,
+                 hidden_glimpse=128, hidden_location=128, glimpse_units=256, **kwargs):
+        super().__init__(**kwargs)
+        self.sensor = GlimpseSensor(patch_size, num_scales, scale_factor, unit_pixels, name="sensor")
+        self.hidden_glimpse, self.hidden_location = hidden_glimpse, hidden_location
+        self.glimpse_units = glimpse_units
+        self.fc_glimpse = _dense(hidden_glimpse, "h_g", "relu")
+        self.fc_location = _dense(hidden_location, "h_l", "relu")
+        self.what = _dense(glimpse_units, "what")
+        self.where = _dense(glimpse_units, "where")
+
+    def call(self, images, locations):
+        rho = self.sensor(images, locations)
+        rho = tf.reshape(rho, [-1, rho.shape[1] * rho.shape[2] * rho.shape[3] * rho.shape[4]])
+        h_g = self.fc_glimpse(rho)
+        h_l = self.fc_location(locations)
+        return tf.nn.relu(self.what(h_g) + self.where(h_l))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(patch_size=self.sensor.patch_size, num_scales=self.sensor.num_scales,
+                      scale_factor=self.sensor.scale_factor, unit_pixels=self.sensor.unit_pixels,
+                      hidden_glimpse=self.hidden_glimpse, hidden_location=self.hidden_location,
+                      glimpse_units=self.glimpse_units)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="ram")
+class CoreNetwork(keras.layers.Layer):
+    """``f_h``: the recurrent state.
+
+    ``core="rnn"`` (the paper's equations): ``h_t = relu(fc(h_{t-1}) + fc(g_t))``.
+    ``core="lstm"``: an LSTM cell of the same width (the paper's option for harder sets).
+
+    Call args:
+      g_t: ``[B, glimpse_units]`` float32.
+      state: list of ``[B, units]`` tensors (one for rnn, ``[h, c]`` for lstm).
+
+    Returns:
+      ``(h_t [B, units], new_state)``.
+    """
+
+    def __init__(self, units=256, core="rnn", **kwargs):
+        super().__init__(**kwargs)
+        if core not in ("rnn", "lstm"):
+            raise ValueError(f"unknown core {core!r}; valid cores: rnn, lstm")
+        self.units, self.core = units, core
+        if core == "rnn":
+            self.fc_h = _dense(units, "fc_h")
+            self.fc_g = _dense(units, "fc_g")
+        else:
+            self.cell = keras.layers.LSTMCell(units, name="lstm")
+
+    def initial_state(self, batch_size):
+        zeros = tf.zeros([batch_size, self.units])
+        return [zeros] if self.core == "rnn" else [zeros, zeros]
+
+    def call(self, g_t, state):
+        if self.core == "rnn":
+            h_t = tf.nn.relu(self.fc_h(state[0]) + self.fc_g(g_t))
+            return h_t, [h_t]
+        h_t, new_state = self.cell(g_t, state)
+        return h_t, list(new_state)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, core=self.core)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="ram")
+class LocationNetwork(keras.layers.Layer):
+    """``f_l``: a Gaussian policy over the next location, with fixed standard deviation.
+
+    ``mu = clip(fc(h_t), -1, 1)``; ``l_t = clip(mu + std * eps, -1, 1)`` when sampling,
+    ``l_t = mu`` otherwise. The sample is a constant for backprop: the network learns only
+    through ``log pi(l_t | mu)`` in the REINFORCE term.
+
+    Call args:
+      h_t: ``[B, units]`` float32.
+      noise: ``[B, 2]`` standard normal draws, or None for the mean.
+
+    Returns:
+      ``(mu, l_t)``, each ``[B, 2]`` float32, ``(x, y)`` in [-1, 1].
+    """
+
+    def __init__(self, std, **kwargs):
+        super().__init__(**kwargs)
+        self.std = float(std)
+        self.fc = _dense(2, "fc")
+
+    def call(self, h_t, noise=None):
+        mu = tf.clip_by_value(self.fc(h_t), -1.0, 1.0)
+        if noise is None:
+            return mu, tf.stop_gradient(mu)
+        return mu, tf.stop_gradient(tf.clip_by_value(mu + self.std * noise, -1.0, 1.0))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(std=self.std)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="ram")
+class ActionNetwork(keras.layers.Layer):
+    """``f_a``: class logits from the state, ``softmax(fc(h_t))``. Returns ``[B, classes]`` logits."""
+
+    def __init__(self, num_classes=10, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.fc = _dense(num_classes, "fc")
+
+    def call(self, h_t):
+        return self.fc(h_t)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_classes=self.num_classes)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="ram")
+class BaselineNetwork(keras.layers.Layer):
+    """``b_t = fc(h_t)``: the expected reward, to reduce REINFORCE's variance.
+
+    Its input is ``stop_gradient(h_t)``, so the baseline's regression shapes neither the core
+    nor the glimpse network. Returns ``[B]`` float32.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fc = _dense(1, "fc")
+
+    def call(self, h_t):
+        return self.fc(tf.stop_gradient(h_t))[:, 0]

@@ -1,0 +1,94 @@
+"""`python -m examples.mnist` end to end on tiny synthetic IDX data, and its user-error paths."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import synthetic_mnist, write_idx_dir
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_cli(*args, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "examples.mnist", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def idx_dir(tmp_path_factory):
+    return write_idx_dir(tmp_path_factory.mktemp("idx"), synthetic_mnist(n_train=48, n_eval=16))
+
+
+def tiny_flags(idx_dir, model_dir):
+    return ["--dataset", "translate", "--source", "idx", "--data_dir", idx_dir, "--validation_size", "16",
+            "--batch", "16", "--step", "2", "--glimpse", "6", "--scale", "2", "--model_dir", str(model_dir)]
+
+
+def test_train_eval_predict_export_reload(idx_dir, tmp_path):
+    model_dir, export_dir, predict_dir = tmp_path / "run", tmp_path / "export", tmp_path / "pictures"
+    result = run_cli("--train", "--eval", "--predict", "--export", str(export_dir), "--epoch", "2",
+                     "--num_predict", "4", "--predict_dir", str(predict_dir), *tiny_flags(idx_dir, model_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Epoch 2/2" in result.stdout and "test error:" in result.stdout
+    for name in ("config.json", "best.weights.h5", "latest.weights.h5", "best.json"):
+        assert (model_dir / name).exists(), name
+    config = json.loads((model_dir / "config.json").read_text())
+    assert (config["num_glimpses"], config["patch_size"], config["num_scales"], config["unit_pixels"]) == (2, 6, 2, 26.0)
+    assert glob.glob(str(model_dir / "logs" / "train" / "events.*"))
+    assert glob.glob(str(model_dir / "logs" / "glimpses" / "events.*"))
+    assert len(glob.glob(str(predict_dir / "glimpses_*.png"))) == 4 and (predict_dir / "contact_sheet.png").exists()
+
+    # The SavedModel matches the in-memory model on the same images.
+    import tensorflow as tf
+    from ram.training import load_trained
+    model, _ = load_trained(str(model_dir), "best")
+    images = np.random.default_rng(0).uniform(0, 1, (5, 60, 60, 1)).astype(np.float32)
+    serving = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+    exported = serving(images=tf.constant(images))
+    expected = model(images)
+    assert exported["probabilities"].shape == (5, 10) and exported["locations"].shape == (5, 2, 2)
+    np.testing.assert_allclose(exported["probabilities"].numpy(), expected["probabilities"].numpy(), atol=1e-5)
+    np.testing.assert_allclose(exported["locations"].numpy(), expected["locations"].numpy(), atol=1e-5)
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError), match="60"):
+        serving(images=tf.zeros([2, 28, 28, 1]))  # wrong image size for this model
+
+    # The same command again resumes: the finished run has nothing left to train.
+    again = run_cli("--train", "--epoch", "3", *tiny_flags(idx_dir, model_dir))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Epoch 3/3" in again.stdout and "Epoch 1/3" not in again.stdout
+
+    # Another architecture in the same directory is refused before any training.
+    other = run_cli("--train", *tiny_flags(idx_dir, model_dir), "--glimpse", "8")
+    assert other.returncode == 2 and "another configuration (patch_size: 6 there, 8 now)" in other.stderr
+    assert "Traceback" not in other.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--train", "--dataset", "mnist60"], "value should be one of"),
+    (["--train", "--batch", "-4"], "--batch"),
+    (["--eval"], "error: no trained model in"),
+    (["--eval", "--load", "latest"], "error: no trained model in"),
+    ([], "nothing to do"),
+    (["--train", "--source", "idx", "--data_dir", "/nonexistent/dir"], "does not exist"),
+])
+def test_user_mistakes_get_one_clear_line(tmp_path, args, message):
+    result = run_cli(*args, "--model_dir", str(tmp_path / "empty"), timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_checkpoint(idx_dir, tmp_path):
+    model_dir = tmp_path / "run"
+    model_dir.mkdir()
+    from ram.config import RAMConfig
+    (model_dir / "config.json").write_text(RAMConfig.for_dataset("translate").to_json())
+    result = run_cli("--eval", "--load", "latest", *tiny_flags(idx_dir, model_dir)[:8], "--model_dir", str(model_dir))
+    assert result.returncode == 2 and "latest.weights.h5 does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
