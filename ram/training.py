@@ -1,5 +1,6 @@
 """Training RAM: the learning-rate schedule, checkpoints, TensorBoard pictures, and fit()."""
 
+import dataclasses
 import json
 import os
 import time
@@ -114,7 +115,7 @@ def load_trained(model_dir, which="best", mc_samples=None):
     """
     config = load_config(model_dir)
     if mc_samples is not None:
-        config = RAMConfig(**{**config.__dict__, "mc_samples": mc_samples})
+        config = dataclasses.replace(config, mc_samples=mc_samples)
     path = {"best": os.path.join(model_dir, BEST), "latest": os.path.join(model_dir, LATEST)}.get(which, which)
     if not os.path.exists(path):
         raise RunError(f"checkpoint {path} does not exist; use --load best, --load latest or a "

@@ -42,6 +42,12 @@ def test_train_eval_predict_export_reload(idx_dir, tmp_path):
     assert (config["num_glimpses"], config["patch_size"], config["num_scales"], config["unit_pixels"]) == (2, 6, 2, 26.0)
     assert glob.glob(str(model_dir / "logs" / "train" / "events.*"))
     assert glob.glob(str(model_dir / "logs" / "glimpses" / "events.*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(glob.glob(str(model_dir / "logs" / "train" / "events.*"))[0])
+    events.Reload()
+    for tag in ("epoch_classification_loss", "epoch_reinforce_loss", "epoch_baseline_loss", "epoch_accuracy",
+                "epoch_reward", "epoch_learning_rate"):
+        assert tag in events.Tags()["tensors"], tag
     assert len(glob.glob(str(predict_dir / "glimpses_*.png"))) == 4 and (predict_dir / "contact_sheet.png").exists()
 
     # The SavedModel matches the in-memory model on the same images.
@@ -92,3 +98,40 @@ def test_missing_checkpoint(idx_dir, tmp_path):
     result = run_cli("--eval", "--load", "latest", *tiny_flags(idx_dir, model_dir)[:8], "--model_dir", str(model_dir))
     assert result.returncode == 2 and "latest.weights.h5 does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_killed_run_resumes_from_its_last_epoch(idx_dir, tmp_path):
+    """SIGKILL a real training process after its first backup; the same command resumes."""
+    import signal
+    import time
+
+    model_dir = tmp_path / "run"
+    args = ["--train", "--epoch", "40", *tiny_flags(idx_dir, model_dir)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "examples.mnist", *args], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metadata = model_dir / "backup" / "training_metadata.json"
+
+    def epochs_backed_up():
+        try:
+            return json.loads(metadata.read_text()).get("epoch", 0)
+        except (OSError, ValueError):  # not there yet, or caught mid-write
+            return 0
+
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if epochs_backed_up() >= 2:
+                break
+            time.sleep(0.2)
+        assert process.poll() is None, "training ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    done = epochs_backed_up()
+    assert 2 <= done < 40
+    resumed = run_cli("--train", "--epoch", str(done + 1), *tiny_flags(idx_dir, model_dir))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Epoch {done + 1}/{done + 1}" in resumed.stdout and "Epoch 1/" not in resumed.stdout
