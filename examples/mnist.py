@@ -37,12 +37,21 @@ flags.DEFINE_integer("num_predict", 16, "Test images drawn by --predict.", lower
 flags.DEFINE_enum("source", "offline", ["offline", "idx", "tfds"], "MNIST source (see README, Data).")
 flags.DEFINE_string("data_dir", None, "IDX directory for --source idx, TFDS directory for --source tfds.")
 flags.DEFINE_integer("validation_size", 10_000, "Validation images cut from IDX/TFDS training sets.", lower_bound=1)
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
+                  "tf.distribute strategy (see README, 'Training on several GPUs or machines').")
+flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices (for mirrored on CPU).",
+                     lower_bound=1)
+flags.DEFINE_integer("backup_steps", None, "Back up for resumption every N steps (default: every epoch).",
+                     lower_bound=1)
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
 
 
 def run():
     # Imported here so that --help and flag errors answer at once, without loading TensorFlow.
+    from ram import distribute
+    if FLAGS.cpu_replicas:
+        distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
     import data
     from ram import training, visualize
     from ram.config import RAMConfig
@@ -60,7 +69,9 @@ def run():
             epochs=FLAGS.epoch, learning_rate=FLAGS.lr, mc_samples=FLAGS.mc_samples, seed=FLAGS.seed)
         print(f"training RAM on {config.dataset} into {model_dir}: {config.num_glimpses} glimpses of "
               f"{config.num_scales} x {config.patch_size}x{config.patch_size}, pixel {config.unit_pixels:g}")
-        history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes)
+        history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes,
+                                 strategy=distribute.make_strategy(FLAGS.strategy),
+                                 backup_steps=FLAGS.backup_steps)
         if history.nan_stopped:
             return 1
     model = config = None
@@ -86,10 +97,11 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)
     from data import DataError
+    from ram.distribute import StrategyError
     from ram.training import RunError
     try:
         sys.exit(run())
-    except (DataError, RunError) as e:
+    except (DataError, RunError, StrategyError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
 

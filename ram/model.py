@@ -39,7 +39,11 @@ class RecurrentAttentionModel(keras.Model):
       num_classes: number of classes.
       mc_samples: evaluation averages class probabilities over this many sampled paths;
         1 means the deterministic path of mean locations.
-      seed: seeds the location noise.
+      seed: seeds the location noise. The noise of training step ``k`` is a stateless
+        function of ``(seed, k)`` (``k`` the optimizer's step count, restored with a
+        checkpoint), drawn for the whole global batch and sliced per replica: replicas get
+        different draws, a resumed run the same draws as an uninterrupted one, and a
+        multi-replica run the same draws as one device on the same global batches.
       hidden_glimpse, hidden_location, glimpse_units, core_units: network widths
         (paper: 128, 128, 256, 256).
       reinforce_weight: weight of the REINFORCE term. Its gradient also reaches the core and
@@ -74,7 +78,6 @@ class RecurrentAttentionModel(keras.Model):
         self.location_net = LocationNetwork(std, name="location_network")
         self.action_net = ActionNetwork(num_classes, name="action_network")
         self.baseline_net = BaselineNetwork(name="baseline_network")
-        self.noise = keras.random.SeedGenerator(seed, name="location_noise")
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in LOSS_TERMS + ("accuracy", "reward")}
         self._config = dict(num_glimpses=num_glimpses, patch_size=patch_size, num_scales=num_scales,
@@ -89,12 +92,22 @@ class RecurrentAttentionModel(keras.Model):
         return self.glimpse_net.sensor
 
     # ----------------------------------------------------------------------------- forward
-    def forward(self, images, sample):
+    def _draw(self, sampler, batch, seed):
+        """``sampler([batch, 2], seed)`` for this replica's slice of the global batch's draws."""
+        context = tf.distribute.get_replica_context()
+        replicas = 1 if context is None else context.num_replicas_in_sync
+        if replicas == 1:
+            return sampler([batch, 2], seed)
+        replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
+        return sampler([batch * replicas, 2], seed)[replica * batch:(replica + 1) * batch]
+
+    def forward(self, images, sample, step=0):
         """Runs the glimpse loop.
 
         Args:
           images: ``[B, H, W, C]`` float32.
           sample: True to sample each ``l_t`` from the policy, False to use its mean.
+          step: int or int tensor keying the location noise (the training step).
 
         Returns:
           dict: ``logits`` ``[B, classes]``; ``mu``, ``locations`` ``[B, T, 2]``;
@@ -105,11 +118,14 @@ class RecurrentAttentionModel(keras.Model):
         state = self.core.initial_state(batch)
         h_t = state[0]
         mus, locations, baselines, states = [], [], [], []
-        for _ in range(self.num_glimpses):
-            noise = keras.random.normal([batch, 2], seed=self.noise) if sample else None
+        base_seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64)])
+        for t in range(self.num_glimpses):
+            seed_t = tf.random.experimental.stateless_fold_in(base_seed, t)
+            noise = self._draw(tf.random.stateless_normal, batch, seed_t) if sample else None
             mu_t, l_t = self.location_net(h_t, noise)
             if self.random_locations:  # the control of benchmarks/ram_accuracy.py
-                l_t = keras.random.uniform([batch, 2], -1.0, 1.0, seed=self.noise)
+                uniform = lambda shape, seed: tf.random.stateless_uniform(shape, seed, -1.0, 1.0)  # noqa: E731
+                l_t = self._draw(uniform, batch, tf.random.experimental.stateless_fold_in(seed_t, 1))
             baselines.append(self.baseline_net(h_t))
             g_t = self.glimpse_net(images, l_t)
             h_t, state = self.core(g_t, state)
@@ -165,8 +181,9 @@ class RecurrentAttentionModel(keras.Model):
         if self.random_locations:
             reinforce = tf.zeros_like(reinforce)  # no policy to train
         baseline = tf.reduce_mean(tf.square(reward[:, None] - out["baselines"]))
-        return {"loss": classification + self.reinforce_weight * reinforce + baseline, "classification_loss": classification,
-                "reinforce_loss": reinforce, "baseline_loss": baseline, "reward": reward}
+        return {"loss": classification + self.reinforce_weight * reinforce + baseline,
+                "classification_loss": classification, "reinforce_loss": reinforce, "baseline_loss": baseline,
+                "reward": reward}
 
     # ------------------------------------------------------------------------- train/test
     @property
@@ -178,14 +195,23 @@ class RecurrentAttentionModel(keras.Model):
             self.trackers[name].update_state(losses[name])
         self.trackers["accuracy"].update_state(correct)
         self.trackers["reward"].update_state(losses["reward"])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3.15 reduces step outputs across workers with reduce("MEAN", axis=0), which
+            # needs a batch axis; the values are already aggregated, so their mean is themselves.
+            results = {name: value[None] for name, value in results.items()}
+        return results
 
     def train_step(self, data):
         images, labels = data[0], data[1]
         with tf.GradientTape() as tape:
-            out = self.forward(images, sample=True)
+            out = self.forward(images, sample=True, step=self.optimizer.iterations)
             losses = self.compute_ram_losses(out, labels)
-        grads = tape.gradient(losses["loss"], self.trainable_variables)
+            # Each replica's loss is a mean over its slice; gradients are summed across
+            # replicas, so dividing by their number gives the mean over the global batch.
+            context = tf.distribute.get_replica_context()
+            scaled = losses["loss"] / (1 if context is None else context.num_replicas_in_sync)
+        grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
         return self._update_metrics(losses, losses["reward"])
 
@@ -199,6 +225,18 @@ class RecurrentAttentionModel(keras.Model):
             labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
             correct = tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), labels), tf.float32)
         return self._update_metrics(losses, correct)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 all-reduces one whole distributed batch to build the model symbolically,
+        # which fails under MultiWorkerMirroredStrategy ("unsupported type PerReplica"). One
+        # replica's slice has the same structure and is all the build needs.
+        if iterator is not None and self._distribute_strategy is not None:
+            for _, _, it in iterator:
+                local = self._distribute_strategy.experimental_local_results
+                data_batch = tf.nest.map_structure(
+                    lambda v: local(v)[0] if isinstance(v, tf.distribute.DistributedValues) else v, next(it))
+                break
+        return super()._maybe_symbolic_build(data_batch=data_batch)
 
     def get_config(self):
         config = super().get_config()

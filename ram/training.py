@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 import data
-from ram import visualize
+from ram import distribute, visualize
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
 
@@ -220,14 +220,26 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None):
+def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, strategy=None,
+          backup_steps=None):
     """Trains (or resumes) the run in ``model_dir``; returns the Keras ``History``.
 
     Validation every epoch; ``best``/``latest`` checkpoints and ``config.json`` in ``model_dir``;
     TensorBoard logs in ``model_dir/logs`` (loss terms, accuracy, reward, learning rate,
-    glimpse paths); a backup in ``model_dir/backup`` from which a killed run resumes.
+    glimpse paths); a backup in ``model_dir/backup`` from which a killed run resumes (every
+    epoch, or every ``backup_steps`` steps). Under a ``strategy`` (see
+    :mod:`ram.distribute`) ``config.batch_size`` is the global batch and only the chief
+    worker writes the run's files.
     """
-    prepare_run_dir(model_dir, config)
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise RunError(f"--batch {config.batch_size} must be a multiple of the {replicas} replicas")
+    chief = distribute.is_chief()
+    if chief:
+        prepare_run_dir(model_dir, config)
+    write_dir = distribute.worker_dir(model_dir)
+    os.makedirs(write_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     train_ds = data.make_dataset(config.dataset, "train", config.batch_size, seed=config.seed,
                                  mnist=mnist, limit=limit)
@@ -236,22 +248,26 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     steps = int(train_ds.cardinality())
     if steps < 1:
         raise RunError(f"batch size {config.batch_size} is larger than the training split; lower --batch")
-    model = build_model(config, data.image_size(config.dataset),
-                        steps_per_execution=steps_per_execution_for(steps))
+    single = replicas == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    with strategy.scope():
+        # Under a multi-replica strategy Keras 3.15's multi-step loop fails to trace ("must feed
+        # a value for placeholder"), and XLA cannot read a mirrored variable held on another
+        # device: one step per call there, and no XLA.
+        model = build_model(config, data.image_size(config.dataset), jit_compile=single,
+                            steps_per_execution=steps_per_execution_for(steps) if single else 1)
     model.nan_stopped = False
-    val_images, val_labels = next(iter(val_ds))
-    log_dir = os.path.join(model_dir, "logs")
-    callbacks = [
-        SafeBackup(os.path.join(model_dir, "backup"), double_checkpoint=True, delete_checkpoint=False),
-        StopOnNaN(),
-        Checkpoints(model_dir),
-        keras.callbacks.TensorBoard(log_dir, write_graph=False),
-        GlimpsePictures(log_dir, val_images, val_labels),
-    ]
+    callbacks = [SafeBackup(os.path.join(write_dir, "backup"), save_freq=backup_steps or "epoch",
+                            double_checkpoint=True, delete_checkpoint=False),
+                 StopOnNaN()]
+    if chief:
+        log_dir = os.path.join(model_dir, "logs")
+        val_images, val_labels = next(iter(val_ds))
+        callbacks += [Checkpoints(model_dir), keras.callbacks.TensorBoard(log_dir, write_graph=False),
+                      GlimpsePictures(log_dir, val_images, val_labels)]
     if minutes:
         callbacks.append(TimeBudget(minutes))
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
-                        verbose=verbose, shuffle=False)
+                        verbose=verbose if chief else 0, shuffle=False)
     history.nan_stopped = model.nan_stopped
     return history
 

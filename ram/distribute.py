@@ -1,0 +1,84 @@
+"""Choosing a ``tf.distribute`` strategy, and who writes files in a multi-worker run.
+
+The models' ``train_step`` s are written to be correct under any strategy (losses scaled by
+the global batch, per-replica noise slices, metrics aggregated by Keras); this module only
+builds the strategy the user asked for. Other packages import it from here.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+class StrategyError(Exception):
+    """The requested strategy cannot run here; the message says why and what to do."""
+
+
+def split_cpu(count):
+    """Splits the first physical CPU into ``count`` logical devices (before TF initialises).
+
+    Lets ``MirroredStrategy`` run, and be tested, with several replicas on one CPU.
+    """
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError as e:
+        raise StrategyError(f"cannot split the CPU into {count} devices after TensorFlow started ({e})") from None
+
+
+def make_strategy(name):
+    """Returns the ``tf.distribute.Strategy`` called ``name``.
+
+    - ``default``: the current (single-device) strategy.
+    - ``mirrored``: ``MirroredStrategy`` over the local GPUs, or over the logical CPUs when
+      there are none (see :func:`split_cpu`).
+    - ``multi_worker``: ``MultiWorkerMirroredStrategy`` configured by the ``TF_CONFIG``
+      environment variable (``{"cluster": {"worker": ["host:port", ...]}, "task": {...}}``).
+    - ``tpu``: ``TPUStrategy`` on the TPU a ``TPUClusterResolver`` finds.
+    """
+    if name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}; valid strategies: {', '.join(STRATEGIES)}")
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise StrategyError("--strategy multi_worker needs the TF_CONFIG environment variable "
+                                "(see README, 'Training on several GPUs or machines')")
+        try:
+            json.loads(os.environ["TF_CONFIG"])
+        except ValueError as e:
+            raise StrategyError(f"TF_CONFIG is not valid JSON ({e})") from None
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        raise StrategyError(f"--strategy tpu found no TPU ({type(e).__name__}: {e}); use default or mirrored") from None
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def is_chief():
+    """True for the worker that writes checkpoints and logs (the only one without TF_CONFIG)."""
+    try:
+        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+    except ValueError:
+        return True
+    kind, index = task.get("type", "chief"), int(task.get("index", 0))
+    has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    return kind == "chief" or (not has_chief and kind == "worker" and index == 0)
+
+
+def worker_dir(model_dir):
+    """``model_dir`` for the chief; a private scratch directory inside it for other workers,
+    so that only one process ever writes the run's checkpoints."""
+    if is_chief():
+        return model_dir
+    task = json.loads(os.environ["TF_CONFIG"])["task"]
+    return os.path.join(model_dir, "workers", f"{task['type']}_{task['index']}")
