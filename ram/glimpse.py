@@ -104,6 +104,9 @@ class GlimpseSensor(keras.layers.Layer):
         locations = tf.convert_to_tensor(locations)
         if images.shape.rank != 4:
             raise ValueError(f"GlimpseSensor expects images [B, H, W, C], got shape {images.shape}")
+        if not images.dtype.is_floating or not locations.dtype.is_floating:
+            raise TypeError(f"GlimpseSensor expects float images and locations, got {images.dtype.name} "
+                            f"and {locations.dtype.name}; scale integer pixels to [0, 1] first")
         if locations.shape.rank != 2 or locations.shape[-1] != 2:
             raise ValueError(f"GlimpseSensor expects locations [B, 2], got shape {locations.shape}")
         height, width = images.shape[1], images.shape[2]

@@ -92,6 +92,20 @@ class RecurrentAttentionModel(keras.Model):
         return self.glimpse_net.sensor
 
     # ----------------------------------------------------------------------------- forward
+    def _check_images(self, images):
+        images = tf.convert_to_tensor(images)
+        if not images.dtype.is_floating:
+            raise TypeError(f"RecurrentAttentionModel expects float images in [0, 1], got {images.dtype.name}")
+        if images.shape.rank != 4:
+            raise ValueError(f"RecurrentAttentionModel expects images [B, H, W, C], got shape {images.shape}")
+        channels = getattr(self, "_channels", None)
+        if channels is None:
+            self._channels = images.shape[-1]
+        elif images.shape[-1] != channels:
+            raise ValueError(f"RecurrentAttentionModel was built for {channels}-channel images, "
+                             f"got shape {images.shape}")
+        return tf.cast(images, tf.float32)
+
     def _draw(self, sampler, batch, seed):
         """``sampler([batch, 2], seed)`` for this replica's slice of the global batch's draws."""
         context = tf.distribute.get_replica_context()
@@ -113,7 +127,7 @@ class RecurrentAttentionModel(keras.Model):
           dict: ``logits`` ``[B, classes]``; ``mu``, ``locations`` ``[B, T, 2]``;
           ``baselines`` ``[B, T]``; ``states`` ``[B, T, units]`` (h_1..h_T).
         """
-        images = tf.convert_to_tensor(images, tf.float32)
+        images = self._check_images(images)
         batch = tf.shape(images)[0]
         state = self.core.initial_state(batch)
         h_t = state[0]
