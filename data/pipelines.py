@@ -31,7 +31,7 @@ def _spec(name):
 
 
 def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
-                 source="offline", data_dir=None, limit=None, drop_remainder=None):
+                 source="offline", data_dir=None, limit=None, drop_remainder=None, first_pass=None):
     """Builds a batched, prefetched RAM data set.
 
     Args:
@@ -48,6 +48,10 @@ def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
       source, data_dir: passed to :func:`data.load_mnist` when ``mnist`` is None.
       limit: optional int, keep only the first ``limit`` examples of the split.
       drop_remainder: default True for ``train`` (static batch shape), False otherwise.
+      first_pass: ``train`` only. None: one pass per iteration over the data set, renewed on
+        every iteration. An int ``k``: an endless data set of passes ``k, k + 1, ...``, pass
+        ``p`` a pure function of ``(seed, p)``, so that a run resumed at epoch ``k`` sees the
+        same data as an uninterrupted one (use with ``fit(steps_per_epoch=...)``).
 
     Returns:
       A ``tf.data.Dataset`` of ``(images, labels)``, or ``((images, masks), labels)`` with
@@ -94,11 +98,16 @@ def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
                 tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder),
                 tf.data.Dataset.from_tensor_slices(batch_seeds))
 
-        pass_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(2).batch(2)
+        if first_pass is None:
+            pass_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(2).batch(2)
+        else:  # an endless stream of passes first_pass, first_pass + 1, ... keyed by their index
+            pass_seeds = tf.data.Dataset.counter(first_pass).map(
+                lambda p: tf.stack([tf.constant(seed, tf.int64), 1_000_000 + p]))
         ds = pass_seeds.flat_map(one_pass).map(
             lambda idx, s: draw(idx, canvas.random_params(s, idx, n, spec)),
             num_parallel_calls=tf.data.AUTOTUNE)
-        ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches))
+        if first_pass is None:
+            ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches))
     else:
         all_indices = tf.range(n, dtype=tf.int32)
         params = canvas.random_params(tf.constant([seed, 1000 + _SPLIT_CODES[split]]),

@@ -220,6 +220,17 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def _epochs_backed_up(backup_dir):
+    """Epochs completed by the run whose ``BackupAndRestore`` directory this is (0 if none)."""
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        try:
+            with open(os.path.join(backup_dir, name)) as f:
+                return int(json.load(f)["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return 0
+
+
 def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, strategy=None,
           backup_steps=None):
     """Trains (or resumes) the run in ``model_dir``; returns the Keras ``History``.
@@ -241,13 +252,18 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     write_dir = distribute.worker_dir(model_dir)
     os.makedirs(write_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    train_ds = data.make_dataset(config.dataset, "train", config.batch_size, seed=config.seed,
-                                 mnist=mnist, limit=limit)
-    val_ds = data.make_dataset(config.dataset, "validation", config.batch_size, seed=config.seed,
-                               mnist=mnist, limit=limit)
-    steps = int(train_ds.cardinality())
+    backup_dir = os.path.join(write_dir, "backup")
+    if mnist is None:
+        mnist = data.load_mnist()
+    train_size = len(mnist["train"][0][:limit])
+    steps = train_size // config.batch_size
     if steps < 1:
         raise RunError(f"batch size {config.batch_size} is larger than the training split; lower --batch")
+    # Epoch e reads pass e of an endless, index-keyed stream: a resumed run sees the same data.
+    train_ds = data.make_dataset(config.dataset, "train", config.batch_size, seed=config.seed,
+                                 mnist=mnist, limit=limit, first_pass=_epochs_backed_up(backup_dir))
+    val_ds = data.make_dataset(config.dataset, "validation", config.batch_size, seed=config.seed,
+                               mnist=mnist, limit=limit)
     single = replicas == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     with strategy.scope():
         # Under a multi-replica strategy Keras 3.15's multi-step loop fails to trace ("must feed
@@ -256,7 +272,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
         model = build_model(config, data.image_size(config.dataset), jit_compile=single,
                             steps_per_execution=steps_per_execution_for(steps) if single else 1)
     model.nan_stopped = False
-    callbacks = [SafeBackup(os.path.join(write_dir, "backup"), save_freq=backup_steps or "epoch",
+    callbacks = [SafeBackup(backup_dir, save_freq=backup_steps or "epoch",
                             double_checkpoint=True, delete_checkpoint=False),
                  StopOnNaN()]
     if chief:
@@ -266,8 +282,8 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
                       GlimpsePictures(log_dir, val_images, val_labels)]
     if minutes:
         callbacks.append(TimeBudget(minutes))
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
-                        verbose=verbose if chief else 0, shuffle=False)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
+                        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
     history.nan_stopped = model.nan_stopped
     return history
 

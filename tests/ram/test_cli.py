@@ -135,3 +135,16 @@ def test_killed_run_resumes_from_its_last_epoch(idx_dir, tmp_path):
     resumed = run_cli("--train", "--epoch", str(done + 1), *tiny_flags(idx_dir, model_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"Epoch {done + 1}/{done + 1}" in resumed.stdout and "Epoch 1/" not in resumed.stdout
+
+    # An uninterrupted run of the same length ends with the same weights and metrics: resumed
+    # runs replay the same data passes and location noise (keyed by epoch and step).
+    straight_dir = tmp_path / "straight"
+    straight = run_cli("--train", "--epoch", str(done + 1), *tiny_flags(idx_dir, straight_dir))
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    from ram.training import load_trained
+    killed_model, _ = load_trained(str(model_dir), "latest")
+    straight_model, _ = load_trained(str(straight_dir), "latest")
+    for a, b in zip(killed_model.weights, straight_model.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, err_msg=a.path)
+    best = [json.loads((d / "best.json").read_text())["val_accuracy"] for d in (model_dir, straight_dir)]
+    assert best[0] == pytest.approx(best[1], abs=1e-6)
