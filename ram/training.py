@@ -142,14 +142,24 @@ class Checkpoints(keras.callbacks.Callback):
 
     def _save(self, name):
         tmp = os.path.join(self.model_dir, "tmp-" + name)
-        self.model.save_weights(tmp)
-        os.replace(tmp, os.path.join(self.model_dir, name))
+        try:
+            self.model.save_weights(tmp)
+            os.replace(tmp, os.path.join(self.model_dir, name))
+        except OSError as e:  # disk full, directory removed or made read-only mid-run
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            print(f"\nstopping: cannot write {name} in {self.model_dir} ({e.strerror or e}); "
+                  "the previous checkpoint is kept. Free space or fix permissions, then rerun to resume.")
+            self.model.stop_training = True
+            return False
+        return True
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if not np.isfinite(logs.get("loss", 0.0)):
             return  # never replace a good checkpoint with a diverged model
-        self._save(LATEST)
+        if not self._save(LATEST):
+            return
         score = logs.get("val_accuracy")
         best = None
         if os.path.exists(self.best_path):

@@ -90,3 +90,21 @@ def test_inputs_are_checked_and_extremes_stay_finite():
         x, _ = images_labels(4, value)
         out = model(x)
         assert np.all(np.isfinite(out["probabilities"].numpy())) and np.all(np.isfinite(out["locations"].numpy()))
+
+
+def test_checkpoint_write_failure_stops_cleanly(tmp_path, monkeypatch, capsys):
+    prepare_run_dir(str(tmp_path), CONFIG)
+    model = build_model(CONFIG, 60)
+    callback = Checkpoints(str(tmp_path))
+    callback.set_model(model)
+
+    def disk_full(path, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model, "save_weights", disk_full)
+    callback.on_epoch_end(0, {"loss": 1.0, "val_accuracy": 0.5})
+    assert model.stop_training
+    assert "cannot write latest.weights.h5" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.weights.h5")) and not list(tmp_path.glob("tmp-*"))
