@@ -1,0 +1,76 @@
+"""DiagonalLSTM / DiagonalBiLSTM: skewing, shapes, and exact causality by perturbation."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from attention_rnn import DiagonalBiLSTM, DiagonalLSTM, skew, unskew
+
+
+def test_skew_shifts_row_i_by_i_and_unskew_inverts():
+    x = tf.reshape(tf.range(1, 13, dtype=tf.float32), [1, 3, 4, 1])
+    s = skew(x).numpy()[0, ..., 0]
+    np.testing.assert_array_equal(s, [[1, 2, 3, 4, 0, 0], [0, 5, 6, 7, 8, 0], [0, 0, 9, 10, 11, 12]])
+    np.testing.assert_array_equal(unskew(skew(x), 4).numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("m,n", [(5, 7), (6, 3), (1, 4), (4, 1)])
+def test_shapes(m, n):
+    x = tf.random.uniform([2, m, n, 3])
+    assert DiagonalLSTM(4)(x).shape == (2, m, n, 4)
+    layer = DiagonalBiLSTM(4)
+    assert layer(x).shape == (2, m, n, 8)
+    assert layer.compute_output_shape((2, m, n, 3)) == (2, m, n, 8)
+
+
+def influence(layer, m, n, channels=2):
+    """``dep[r, c, i, j]``: does perturbing the input at (r, c) change the output at (i, j)?"""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, m, n, channels)).astype(np.float32)
+    base = layer(x).numpy()
+    dep = np.zeros((m, n, m, n), bool)
+    for r in range(m):
+        for c in range(n):
+            y = x.copy()
+            y[0, r, c] += 1.0
+            dep[r, c] = np.abs(layer(y).numpy() - base).max(axis=(0, 3)) > 1e-6
+    return dep
+
+
+def test_bilstm_output_depends_only_on_rows_above_and_the_left_of_its_row():
+    m, n = 5, 6
+    keras.utils.set_random_seed(0)
+    dep = influence(DiagonalBiLSTM(3), m, n)
+    for i in range(m):
+        for j in range(n):
+            allowed = np.zeros((m, n), bool)
+            allowed[:i] = True
+            allowed[i, : j + 1] = True
+            leaks = dep[:, :, i, j] & ~allowed
+            assert not leaks.any(), f"output ({i}, {j}) sees inputs {np.argwhere(leaks).tolist()}"
+            # And the whole allowed context does reach it (full receptive field).
+            assert dep[:, :, i, j][allowed].all(), f"output ({i}, {j}) misses some of its context"
+
+
+def test_forward_lstm_sees_the_top_left_rectangle_only():
+    m, n = 4, 5
+    keras.utils.set_random_seed(1)
+    dep = influence(DiagonalLSTM(3), m, n)
+    for i in range(m):
+        for j in range(n):
+            allowed = np.zeros((m, n), bool)
+            allowed[: i + 1, : j + 1] = True
+            np.testing.assert_array_equal(dep[:, :, i, j], allowed)
+
+
+def test_compiles_under_xla_and_config_round_trip():
+    layer = DiagonalBiLSTM(4, name="bilstm")
+    x = tf.random.uniform([2, 6, 5, 3], seed=0)
+    eager = layer(x)
+    compiled = tf.function(lambda v: layer(v), jit_compile=True)(x)
+    np.testing.assert_allclose(eager.numpy(), compiled.numpy(), atol=1e-5)
+    clone = DiagonalBiLSTM.from_config(layer.get_config())
+    assert clone.units == 4
+    with pytest.raises(ValueError, match=r"\[B, m, n, C\]"):
+        DiagonalLSTM(2)(tf.zeros([2, 5, 3]))
