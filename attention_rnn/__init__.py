@@ -1,5 +1,7 @@
 """AttentionRNN: structured spatial attention (Khandelwal & Sigal 2019)."""
 
+from attention_rnn.attention import AttentionRNN, BlockAttentionRNN, product_of_gaussians
 from attention_rnn.diagonal_bilstm import DiagonalBiLSTM, DiagonalLSTM, skew, unskew
 
-__all__ = ["DiagonalBiLSTM", "DiagonalLSTM", "skew", "unskew"]
+__all__ = ["AttentionRNN", "BlockAttentionRNN", "DiagonalBiLSTM", "DiagonalLSTM", "product_of_gaussians",
+           "skew", "unskew"]
