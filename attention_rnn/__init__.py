@@ -5,3 +5,4 @@ from attention_rnn.diagonal_bilstm import DiagonalBiLSTM, DiagonalLSTM, skew, un
 
 __all__ = ["AttentionRNN", "BlockAttentionRNN", "DiagonalBiLSTM", "DiagonalLSTM", "product_of_gaussians",
            "skew", "unskew"]
+from attention_rnn import baselines  # noqa: E402  (attention_rnn.baselines.SoftAttention, LocalAttention)
