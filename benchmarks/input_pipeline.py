@@ -15,6 +15,7 @@ import data
 flags.DEFINE_integer("batch", 128, "Batch size.")
 flags.DEFINE_integer("batches", 300, "Batches timed per data set, after a warm-up pass.")
 flags.DEFINE_list("datasets", list(data.DATASETS), "Data sets to time.")
+flags.DEFINE_list("attributes", ["mref", "mdist", "mbg"], "Attribute sets (AttentionRNN) to time; empty: none.")
 FLAGS = flags.FLAGS
 
 
@@ -37,6 +38,11 @@ def main(_):
         rate = images_per_second(name, mnist, FLAGS.batch, FLAGS.batches)
         size = data.image_size(name)
         print(f"{name:<12} {size:>3}x{size:<4} {rate:>10,.0f}", flush=True)
+    for kind in FLAGS.attributes:
+        ds = data.make_attribute_dataset(kind, "train", FLAGS.batch, mnist=mnist, size=FLAGS.batch * 12)
+        start = time.perf_counter()
+        count = sum(int(answers.shape[0]) for _, answers in ds)
+        print(f"{kind:<12} 100x100 {count / (time.perf_counter() - start):>10,.0f}", flush=True)
 
 
 if __name__ == "__main__":

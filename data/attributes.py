@@ -1,0 +1,189 @@
+"""MREF, MDIST and MBG: the visual attribute benchmark of Seo et al., used by AttentionRNN (Sec. 4.1).
+
+Each 100x100 RGB image holds 5 to 9 distinct MNIST digits, each scaled by U(0.5, 3.0),
+coloured with one of five colours plus N(0, 10) colour noise (clipped), and placed without
+overlapping another digit's box (rejection sampling); a digit's intensity is its alpha. The
+query is a digit present in the image (one-hot of 10); the answer its colour (5 classes).
+
+- ``mref``: black background.
+- ``mdist``: plus 17 distractors, random 5x5 crops of random digits, each with a random colour
+  and scale, placed off the digits.
+- ``mbg``: the digits over natural-image backgrounds: SUN397 (``backgrounds=`` an array of
+  images, e.g. from TFDS ``sun397``, which needs the internet) or, offline, an honest
+  **stand-in**: smooth random colour fields, not natural images. :func:`background_label`
+  says which, and every printed or saved result must carry it.
+
+Every example is a pure function of ``(seed, split, index)``, so the splits (30,000 / 10,000 /
+10,000) are the same on every machine and need no cache; ``cache_dir`` caches rendered images.
+Each example also keeps the target digit's scale and its mask (alpha > 0.5 in the canvas), for
+results by scale bin and for mask correctness.
+"""
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from data.sources import DataError, load_mnist
+
+KINDS = ("mref", "mdist", "mbg")
+SPLIT_SIZES = {"train": 30_000, "validation": 10_000, "test": 10_000}
+COLOURS = np.array([[0x92, 0x10, 0x10], [0x10, 0xA6, 0x51], [0x10, 0x62, 0xC0], [0xFF, 0xF1, 0x4E],
+                    [0xE0, 0xE0, 0xE0]], np.float32)
+COLOUR_NAMES = ("red", "green", "blue", "yellow", "white")
+SIZE = 100
+NUM_DISTRACTORS = 17
+SCALE_BINS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+_CODES = {"train": 0, "validation": 1, "test": 2, "mref": 0, "mdist": 1, "mbg": 2}
+
+
+def background_label(backgrounds):
+    """How to label MBG results: ``"SUN397"`` for real backgrounds, else the stand-in's name."""
+    return "SUN397" if backgrounds is not None else "stand-in backgrounds (smooth random colour fields, not SUN397)"
+
+
+def standin_background(rng):
+    """A smooth random colour field ``[100, 100, 3]`` float32 in [0, 255]: the offline MBG stand-in."""
+    coarse = rng.uniform(0, 255, (5, 5, 3)).astype(np.uint8)
+    smooth = np.asarray(Image.fromarray(coarse).resize((SIZE, SIZE), Image.BICUBIC), np.float32)
+    return np.clip(smooth + rng.normal(0, 8, smooth.shape), 0, 255)
+
+
+def _scaled(digit, side):
+    return np.asarray(Image.fromarray(digit).resize((side, side), Image.BILINEAR), np.float32) / 255.0
+
+
+def _colour(rng, k):
+    return np.clip(COLOURS[k] + rng.normal(0, 10, 3), 0, 255)
+
+
+def _place(rng, occupied, side, tries=100):
+    """Top-left of a ``side``-square box that overlaps no occupied pixel, or None."""
+    for _ in range(tries):
+        r, c = rng.integers(0, SIZE - side + 1, 2)
+        if not occupied[r:r + side, c:c + side].any():
+            return r, c
+    return None
+
+
+def render_example(rng, digits, by_class, kind, backgrounds=None):
+    """Draws one example.
+
+    Args:
+      rng: a ``numpy.random.Generator`` (the example's own).
+      digits: ``[N, 28, 28]`` uint8 source digits; ``by_class``: list of index arrays per class.
+      kind: ``mref``, ``mdist`` or ``mbg``.
+      backgrounds: for ``mbg``, ``[K, H, W, 3]`` uint8 (H, W >= 100) or None for the stand-in.
+
+    Returns:
+      ``(image [100, 100, 3] uint8, query class, answer colour, target scale, target mask [100, 100] bool)``.
+    """
+    if kind == "mbg":
+        if backgrounds is None:
+            canvas = standin_background(rng)
+        else:
+            bg = backgrounds[rng.integers(len(backgrounds))]
+            r, c = rng.integers(0, bg.shape[0] - SIZE + 1), rng.integers(0, bg.shape[1] - SIZE + 1)
+            canvas = bg[r:r + SIZE, c:c + SIZE].astype(np.float32)
+    else:
+        canvas = np.zeros((SIZE, SIZE, 3), np.float32)
+    occupied = np.zeros((SIZE, SIZE), bool)
+    placed = []  # (class, colour, scale, mask)
+    for label in rng.choice(10, rng.integers(5, 10), replace=False):
+        scale = rng.uniform(0.5, 3.0)
+        side = int(round(28 * scale))
+        where = _place(rng, occupied, side)
+        if where is None:
+            continue  # no room left: fewer digits, as in the rejection sampler of the original
+        r, c = where
+        alpha = _scaled(digits[rng.choice(by_class[label])], side)
+        k = int(rng.integers(5))
+        region = canvas[r:r + side, c:c + side]
+        canvas[r:r + side, c:c + side] = region * (1 - alpha[..., None]) + _colour(rng, k) * alpha[..., None]
+        occupied[r:r + side, c:c + side] = True
+        mask = np.zeros((SIZE, SIZE), bool)
+        mask[r:r + side, c:c + side] = alpha > 0.5
+        placed.append((int(label), k, scale, mask))
+    if kind == "mdist":
+        for _ in range(NUM_DISTRACTORS):
+            source = digits[rng.integers(len(digits))]
+            cr, cc = rng.integers(0, 24, 2)
+            side = max(1, int(round(5 * rng.uniform(0.5, 3.0))))
+            where = _place(rng, occupied, side, tries=20)
+            if where is None:
+                continue
+            r, c = where
+            crop = np.ascontiguousarray(source[cr:cr + 5, cc:cc + 5])
+            alpha = _scaled(crop, side)
+            canvas[r:r + side, c:c + side] = (canvas[r:r + side, c:c + side] * (1 - alpha[..., None])
+                                              + _colour(rng, int(rng.integers(5))) * alpha[..., None])
+    label, k, scale, mask = placed[rng.integers(len(placed))]
+    return np.clip(np.rint(canvas), 0, 255).astype(np.uint8), label, k, np.float32(scale), mask
+
+
+def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=None, backgrounds=None,
+                           with_info=False, cache_dir=None):
+    """A batched ``tf.data`` pipeline of MREF / MDIST / MBG.
+
+    Args:
+      kind: ``mref``, ``mdist`` or ``mbg``.
+      split: ``train`` (30,000), ``validation`` or ``test`` (10,000 each); digits come from the
+        MNIST split of the same name.
+      batch_size: positive int.
+      seed: int; example ``i`` of a split is a pure function of ``(seed, split, kind, i)``.
+      mnist: optional dict as :func:`data.load_mnist` returns (default: the offline copy).
+      size: optional number of examples (default the split's size).
+      backgrounds: for ``mbg``: ``[K, H, W, 3]`` uint8 natural images, or None for the
+        labelled offline stand-in (see :func:`background_label`).
+      with_info: also yield the target's scale and mask.
+      cache_dir: optional directory; rendered examples are cached there on the first pass.
+
+    Returns:
+      ``((images, queries), answers)``: images float32 ``[B, 100, 100, 3]`` in [0, 1], queries
+      float32 one-hot ``[B, 10]``, answers int32 ``[B]`` colour indices (see
+      ``COLOUR_NAMES``); with ``with_info``, ``((images, queries, scales [B], masks [B, 100,
+      100, 1] float32), answers)``. Train batches are shuffled with the seed each pass.
+    """
+    if kind not in KINDS:
+        raise DataError(f"unknown attribute data set {kind!r}; valid: {', '.join(KINDS)}")
+    if split not in SPLIT_SIZES:
+        raise DataError(f"unknown split {split!r}; valid splits: {', '.join(SPLIT_SIZES)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if backgrounds is not None and (backgrounds.ndim != 4 or backgrounds.shape[-1] != 3
+                                    or min(backgrounds.shape[1:3]) < SIZE):
+        raise DataError(f"backgrounds must be [K, H, W, 3] images with H, W >= {SIZE}, got {backgrounds.shape}")
+    mnist = mnist if mnist is not None else load_mnist()
+    x, y = mnist[split]
+    digits = np.rint(np.asarray(x) * 255).astype(np.uint8)
+    by_class = [np.flatnonzero(np.asarray(y) == c) for c in range(10)]
+    if any(len(ids) == 0 for ids in by_class):
+        raise DataError(f"the {split} digits must contain every class 0-9")
+    count = size or SPLIT_SIZES[split]
+
+    def generate(index):
+        rng = np.random.default_rng([seed, _CODES[split], _CODES[kind], int(index)])
+        image, label, answer, scale, mask = render_example(rng, digits, by_class, kind, backgrounds)
+        return image, np.int32(label), np.int32(answer), scale, mask
+
+    def to_tensors(index):
+        image, label, answer, scale, mask = tf.numpy_function(
+            generate, [index], [tf.uint8, tf.int32, tf.int32, tf.float32, tf.bool], stateful=False)
+        image.set_shape([SIZE, SIZE, 3])
+        mask.set_shape([SIZE, SIZE])
+        return image, label, answer, scale, mask
+
+    ds = tf.data.Dataset.range(count).map(to_tensors, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache_dir:
+        ds = ds.cache(f"{cache_dir}/{kind}_{split}_{seed}_{count}")
+    if split == "train":
+        ds = ds.shuffle(min(count, 10_000), seed=seed, reshuffle_each_iteration=True)
+
+    def finish(image, label, answer, scale, mask):
+        images = tf.cast(image, tf.float32) / 255.0
+        query = tf.one_hot(label, 10)
+        if with_info:
+            return (images, query, scale, tf.cast(mask, tf.float32)[..., None]), answer
+        return (images, query), answer
+
+    ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=split == "train").prefetch(tf.data.AUTOTUNE)

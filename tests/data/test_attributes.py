@@ -1,0 +1,80 @@
+"""MREF / MDIST / MBG: shapes, queries and answers, colours, masks, seeding, backgrounds, errors."""
+
+import numpy as np
+import pytest
+
+from data import attributes
+from data.attributes import COLOURS, make_attribute_dataset
+from data.sources import DataError
+
+
+@pytest.fixture(scope="module")
+def digits():
+    rng = np.random.default_rng(0)
+    x = np.zeros((40, 28, 28), np.float32)
+    x[:, 4:24, 8:20] = rng.integers(200, 256, (40, 20, 12)) / 255.0  # solid, bright strokes
+    y = np.arange(40) % 10
+    return {split: (x, y) for split in ("train", "validation", "test")}
+
+
+def batch(kind, digits, split="test", size=16, **kwargs):
+    ds = make_attribute_dataset(kind, split, size, seed=3, mnist=digits, size=size, with_info=True, **kwargs)
+    (images, queries, scales, masks), answers = next(iter(ds))
+    return images.numpy(), queries.numpy(), scales.numpy(), masks.numpy()[..., 0], answers.numpy()
+
+
+@pytest.mark.parametrize("kind", attributes.KINDS)
+def test_shapes_and_ranges(kind, digits):
+    images, queries, scales, masks, answers = batch(kind, digits)
+    assert images.shape == (16, 100, 100, 3) and images.dtype == np.float32
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    assert queries.shape == (16, 10) and np.all(queries.sum(1) == 1)
+    assert answers.dtype == np.int32 and set(answers) <= set(range(5))
+    assert np.all((0.5 <= scales) & (scales <= 3.0))
+    assert np.all(masks.reshape(16, -1).sum(1) > 0)
+
+
+def test_answer_is_the_colour_of_the_queried_digit(digits):
+    images, _, scales, masks, answers = batch("mref", digits, size=32)
+    for image, mask, answer, scale in zip(images * 255, masks, answers, scales):
+        inked = image[mask > 0]
+        brightest = inked[np.argmax(inked.sum(1))]
+        assert np.abs(brightest - COLOURS[answer]).max() < 45  # colour noise N(0, 10), 8-bit alpha
+        rows, cols = np.nonzero(mask)
+        assert rows.max() - rows.min() < round(28 * scale) + 1  # the mask fits the scaled digit
+
+
+def test_examples_are_fixed_by_seed_and_index(digits):
+    a = batch("mdist", digits, size=8)[0]
+    b = make_attribute_dataset("mdist", "test", 4, seed=3, mnist=digits, size=8)
+    b = np.concatenate([x[0].numpy() for x, _ in b])
+    np.testing.assert_array_equal(a, b)
+    c = make_attribute_dataset("mdist", "test", 8, seed=4, mnist=digits, size=8)
+    assert not np.array_equal(a, next(iter(c))[0][0].numpy())
+
+
+def test_distractors_add_ink_off_the_digits(digits):
+    ref, dist = batch("mref", digits)[0], batch("mdist", digits)[0]
+    assert (dist > 0).sum() > (ref > 0).sum()
+
+
+def test_mbg_uses_given_backgrounds_and_labels_the_standin(digits):
+    flat = np.zeros((2, 120, 130, 3), np.uint8)
+    flat[..., :] = (7, 77, 177)
+    images = batch("mbg", digits, backgrounds=flat)[0]
+    corners = np.concatenate([images[:, :2, :2].reshape(-1, 3), images[:, -2:, -2:].reshape(-1, 3)]) * 255
+    assert np.mean(np.all(np.abs(corners - (7, 77, 177)) < 1, axis=1)) > 0.5
+    standin = batch("mbg", digits)[0]
+    assert standin.reshape(16, -1, 3).std(1).mean() > 0.05  # textured, not black
+    assert "stand-in" in attributes.background_label(None) and attributes.background_label(flat) == "SUN397"
+
+
+def test_errors(digits):
+    with pytest.raises(DataError, match="unknown attribute data set 'mnoise'; valid: mref, mdist, mbg"):
+        make_attribute_dataset("mnoise", "train", 4, mnist=digits)
+    with pytest.raises(DataError, match="unknown split"):
+        make_attribute_dataset("mref", "dev", 4, mnist=digits)
+    with pytest.raises(DataError, match="backgrounds must be"):
+        make_attribute_dataset("mbg", "train", 4, mnist=digits, backgrounds=np.zeros((2, 50, 50, 3), np.uint8))
+    with pytest.raises(DataError, match="batch_size"):
+        make_attribute_dataset("mref", "train", 0, mnist=digits)
