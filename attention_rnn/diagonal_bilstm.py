@@ -43,6 +43,9 @@ class DiagonalLSTM(keras.layers.Layer):
     convolution over rows: row ``r`` of column ``j`` reads rows ``r - 1`` and ``r`` of column
     ``j - 1`` (zero above the top row), i.e. the states at ``(i - 1, j)`` and ``(i, j - 1)`` of
     the unskewed map; never row ``r + 1`` (a 'SAME'-padded kernel would see the future).
+    States outside the map are zero, so this equals the per-pixel recurrence
+    ``gates(i, j) = K^x x(i, j) + b + K^h_0 h(i - 1, j) + K^h_1 h(i, j - 1)``
+    (:func:`attention_rnn.reference.naive_diagonal_lstm`, the test oracle).
 
     Call args:
       x: ``[B, m, n, channels]`` float32 (static ``m``, ``n``).
@@ -71,19 +74,25 @@ class DiagonalLSTM(keras.layers.Layer):
         m, n, u = x.shape[1], x.shape[2], self.units
         inputs = tf.einsum("bmwc,cg->bmwg", skew(x), self.input_kernel) + self.bias  # [B, m, W, 4u]
         columns = tf.transpose(inputs, [2, 0, 1, 3])                                 # [W, B, m, 4u]
+        # Row r of skewed column w is a real pixel iff r <= w <= r + n - 1. States elsewhere are
+        # held at zero, so the boundary is exactly "h = 0 outside the map" (the per-pixel maths).
+        w, r = tf.range(m + n - 1)[:, None], tf.range(m)[None, :]
+        valid = tf.cast((r <= w) & (w <= r + n - 1), x.dtype)[:, None, :, None]     # [W, 1, m, 1]
         zeros = tf.zeros_like(columns[0, :, :, :u])
+        state_kernel = tf.reshape(self.state_kernel, [2 * u, 4 * u])  # [K^h_0; K^h_1]: one matmul
 
-        def step(state, column):
+        def step(state, column_and_mask):
+            column, inside = column_and_mask
             h, c = state
             above = tf.pad(h, [[0, 0], [1, 0], [0, 0]])[:, :-1]  # row r reads row r - 1
-            gates = column + tf.einsum("bmu,ug->bmg", above, self.state_kernel[0]) \
-                + tf.einsum("bmu,ug->bmg", h, self.state_kernel[1])
+            gates = column + tf.reshape(tf.reshape(tf.concat([above, h], -1), [-1, 2 * u]) @ state_kernel,
+                                        [-1, m, 4 * u])
             o, f, i, g = tf.split(gates, 4, axis=-1)
-            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-            h = tf.sigmoid(o) * tf.tanh(c)
+            c = (tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)) * inside
+            h = tf.sigmoid(o) * tf.tanh(c) * inside
             return h, c
 
-        hidden, _ = tf.scan(step, columns, initializer=(zeros, zeros))            # [W, B, m, u]
+        hidden, _ = tf.scan(step, (columns, valid), initializer=(zeros, zeros))   # [W, B, m, u]
         return unskew(tf.transpose(hidden, [1, 2, 0, 3]), n)
 
     def compute_output_shape(self, input_shape):

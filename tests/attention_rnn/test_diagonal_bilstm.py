@@ -74,3 +74,30 @@ def test_compiles_under_xla_and_config_round_trip():
     assert clone.units == 4
     with pytest.raises(ValueError, match=r"\[B, m, n, C\]"):
         DiagonalLSTM(2)(tf.zeros([2, 5, 3]))
+
+
+@pytest.mark.parametrize("m,n", [(4, 6), (5, 3), (1, 5), (3, 1)])
+def test_agrees_with_the_naive_per_pixel_recurrence(m, n):
+    from attention_rnn.reference import naive_diagonal_lstm
+    layer = DiagonalLSTM(3)
+    x = tf.random.normal([2, m, n, 4], seed=5)
+    layer.build(x.shape)
+    layer.bias.assign(tf.random.normal(layer.bias.shape, seed=6))  # boundaries must be exact too
+    expected = naive_diagonal_lstm(x, layer.input_kernel, layer.state_kernel, layer.bias)
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), atol=1e-5)
+
+
+def test_attention_rnn_without_context_is_causal_in_its_lstm_inputs():
+    # context_size=1: X^c at (i, j) is X at (i, j) alone, so f_l/f_r at (i, j) see exactly the
+    # DiagonalBiLSTM context; the learned combination is per pixel, so the mask inherits it.
+    from attention_rnn import AttentionRNN
+    m, n = 4, 5
+    keras.utils.set_random_seed(2)
+    layer = AttentionRNN(3, context_size=1)
+    dep = influence(lambda v: layer(v), m, n)
+    for i in range(m):
+        for j in range(n):
+            allowed = np.zeros((m, n), bool)
+            allowed[:i] = True
+            allowed[i, : j + 1] = True
+            assert not (dep[:, :, i, j] & ~allowed).any()
