@@ -82,6 +82,7 @@ def test_train_eval_predict_export_reload(idx_dir, tmp_path):
     (["--eval", "--load", "latest"], "error: no trained model in"),
     ([], "nothing to do"),
     (["--train", "--source", "idx", "--data_dir", "/nonexistent/dir"], "does not exist"),
+    (["--export", ROOT], "exists and is not empty"),
 ])
 def test_user_mistakes_get_one_clear_line(tmp_path, args, message):
     result = run_cli(*args, "--model_dir", str(tmp_path / "empty"), timeout=120)
