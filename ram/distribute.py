@@ -67,11 +67,12 @@ def make_strategy(name):
 def is_chief():
     """True for the worker that writes checkpoints and logs (the only one without TF_CONFIG)."""
     try:
-        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+        tf_config = json.loads(os.environ.get("TF_CONFIG", "{}"))
     except ValueError:
         return True
+    task = tf_config.get("task", {})
     kind, index = task.get("type", "chief"), int(task.get("index", 0))
-    has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    has_chief = "chief" in tf_config.get("cluster", {})
     return kind == "chief" or (not has_chief and kind == "worker" and index == 0)
 
 

@@ -38,15 +38,21 @@ def influence(layer, m, n, channels=2):
     return dep
 
 
+def causal_context(m, n, i, j):
+    """The inputs output (i, j) may see: every row above i, and row i at columns <= j."""
+    allowed = np.zeros((m, n), bool)
+    allowed[:i] = True
+    allowed[i, : j + 1] = True
+    return allowed
+
+
 def test_bilstm_output_depends_only_on_rows_above_and_the_left_of_its_row():
     m, n = 5, 6
     keras.utils.set_random_seed(0)
     dep = influence(DiagonalBiLSTM(3), m, n)
     for i in range(m):
         for j in range(n):
-            allowed = np.zeros((m, n), bool)
-            allowed[:i] = True
-            allowed[i, : j + 1] = True
+            allowed = causal_context(m, n, i, j)
             leaks = dep[:, :, i, j] & ~allowed
             assert not leaks.any(), f"output ({i}, {j}) sees inputs {np.argwhere(leaks).tolist()}"
             # And the whole allowed context does reach it (full receptive field).
@@ -97,7 +103,5 @@ def test_attention_rnn_without_context_is_causal_in_its_lstm_inputs():
     dep = influence(lambda v: layer(v), m, n)
     for i in range(m):
         for j in range(n):
-            allowed = np.zeros((m, n), bool)
-            allowed[:i] = True
-            allowed[i, : j + 1] = True
+            allowed = causal_context(m, n, i, j)
             assert not (dep[:, :, i, j] & ~allowed).any()
