@@ -7,7 +7,7 @@ setuptools.setup(
     version="0.1.0",
     description=__doc__,
     python_requires=">=3.11",
-    packages=setuptools.find_packages(include=["ram*", "cram*", "attention_rnn*", "data*", "examples*"]),
+    packages=setuptools.find_packages(include=["ram*", "cram*", "attention_rnn*", "data*", "examples*", "trainkit*"]),
     install_requires=[
         "tensorflow==2.21.*",
         # tensorflow-probability 0.25 refuses to import without tf-keras of the same version as TF,

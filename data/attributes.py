@@ -2,7 +2,8 @@
 
 Each 100x100 RGB image holds 5 to 9 distinct MNIST digits, each scaled by U(0.5, 3.0),
 coloured with one of five colours plus N(0, 10) colour noise (clipped), and placed without
-overlapping another digit's box (rejection sampling); a digit's intensity is its alpha. The
+overlapping another digit's box (rejection sampling over scale and position, see
+:func:`_place_digit`); a digit's intensity is its alpha. The
 query is a digit present in the image (one-hot of 10); the answer its colour (5 classes).
 
 - ``mref``: black background.
@@ -65,7 +66,58 @@ def _place(rng, occupied, side, tries=100):
     return None
 
 
-def render_example(rng, digits, by_class, kind, backgrounds=None):
+def _place_digit(rng, occupied, tries=100):
+    """``(scale, side, row, col)`` of a digit box overlapping no occupied pixel, or None.
+
+    Each try draws a fresh scale U(0.5, 3.0) and position. If none fits, the smallest digit
+    (scale 0.5) goes to a random free spot, if there is one.
+    """
+    for _ in range(tries):
+        scale = rng.uniform(0.5, 3.0)
+        side = int(round(28 * scale))
+        r, c = rng.integers(0, SIZE - side + 1, 2)
+        if not occupied[r:r + side, c:c + side].any():
+            return scale, side, r, c
+    side = 14
+    # A window is free iff its sum of occupied pixels is 0 (2-D prefix sums).
+    sums = np.pad(occupied.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    window = sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
+    free = np.argwhere(window == 0)
+    if len(free) == 0:
+        return None
+    r, c = free[rng.integers(len(free))]
+    return 0.5, side, r, c
+
+
+def _layout(rng):
+    """Draws the digits' count (5 to 9), distinct classes and boxes.
+
+    A 100x100 canvas cannot hold 9 digits of the mean scale U(0.5, 3.0) (their boxes would
+    cover ~2.5 canvases), so the digits placed later are, in a crowded image, smaller (see
+    :func:`_place_digit`): over all digits about 78% fall in the 0.5-1.0 scale bin and 2.5-3% in
+    each of 2.0-2.5 and 2.5-3.0. The target is then drawn uniformly among the digits, so that
+    its size says nothing about which digit it is. If a digit finds no room at all, the layout
+    is redrawn (rare), so that the count is always the one drawn.
+
+    Returns:
+      ``(boxes, occupied)``: boxes ``[(class, scale, side, row, col)]`` in placement order, and
+      the ``[100, 100]`` bool map of covered pixels.
+    """
+    while True:
+        occupied = np.zeros((SIZE, SIZE), bool)
+        boxes = []
+        for label in rng.choice(10, rng.integers(5, 10), replace=False):
+            box = _place_digit(rng, occupied)
+            if box is None:
+                break
+            scale, side, r, c = box
+            occupied[r:r + side, c:c + side] = True
+            boxes.append((int(label), scale, side, int(r), int(c)))
+        else:
+            return boxes, occupied
+
+
+def render_example(rng, digits, by_class, kind, backgrounds=None, return_layout=False):
     """Draws one example.
 
     Args:
@@ -73,9 +125,13 @@ def render_example(rng, digits, by_class, kind, backgrounds=None):
       digits: ``[N, 28, 28]`` uint8 source digits; ``by_class``: list of index arrays per class.
       kind: ``mref``, ``mdist`` or ``mbg``.
       backgrounds: for ``mbg``, ``[K, H, W, 3]`` uint8 (H, W >= 100) or None for the stand-in.
+      return_layout: also return the layout (for tests and pictures).
 
     Returns:
-      ``(image [100, 100, 3] uint8, query class, answer colour, target scale, target mask [100, 100] bool)``.
+      ``(image [100, 100, 3] uint8, query class, answer colour, target scale, target mask [100, 100] bool)``;
+      with ``return_layout``, also a dict: ``digits``, a list of ``(class, colour, scale, (row,
+      col, side))`` for every digit, ``target`` (the queried digit's index in that list) and
+      ``distractors``, a list of ``(row, col, side)`` boxes.
     """
     if kind == "mbg":
         if backgrounds is None:
@@ -86,23 +142,17 @@ def render_example(rng, digits, by_class, kind, backgrounds=None):
             canvas = bg[r:r + SIZE, c:c + SIZE].astype(np.float32)
     else:
         canvas = np.zeros((SIZE, SIZE, 3), np.float32)
-    occupied = np.zeros((SIZE, SIZE), bool)
-    placed = []  # (class, colour, scale, mask)
-    for label in rng.choice(10, rng.integers(5, 10), replace=False):
-        scale = rng.uniform(0.5, 3.0)
-        side = int(round(28 * scale))
-        where = _place(rng, occupied, side)
-        if where is None:
-            continue  # no room left: fewer digits, as in the rejection sampler of the original
-        r, c = where
+    boxes, occupied = _layout(rng)
+    placed = []  # (class, colour, scale, mask, box)
+    for label, scale, side, r, c in boxes:
         alpha = _scaled(digits[rng.choice(by_class[label])], side)
         k = int(rng.integers(5))
         region = canvas[r:r + side, c:c + side]
         canvas[r:r + side, c:c + side] = region * (1 - alpha[..., None]) + _colour(rng, k) * alpha[..., None]
-        occupied[r:r + side, c:c + side] = True
         mask = np.zeros((SIZE, SIZE), bool)
         mask[r:r + side, c:c + side] = alpha > 0.5
-        placed.append((int(label), k, scale, mask))
+        placed.append((label, k, scale, mask, (int(r), int(c), side)))
+    distractors = []
     if kind == "mdist":
         for _ in range(NUM_DISTRACTORS):
             source = digits[rng.integers(len(digits))]
@@ -112,12 +162,19 @@ def render_example(rng, digits, by_class, kind, backgrounds=None):
             if where is None:
                 continue
             r, c = where
+            occupied[r:r + side, c:c + side] = True
             crop = np.ascontiguousarray(source[cr:cr + 5, cc:cc + 5])
             alpha = _scaled(crop, side)
             canvas[r:r + side, c:c + side] = (canvas[r:r + side, c:c + side] * (1 - alpha[..., None])
                                               + _colour(rng, int(rng.integers(5))) * alpha[..., None])
-    label, k, scale, mask = placed[rng.integers(len(placed))]
-    return np.clip(np.rint(canvas), 0, 255).astype(np.uint8), label, k, np.float32(scale), mask
+            distractors.append((int(r), int(c), side))
+    target = int(rng.integers(len(placed)))
+    label, k, scale, mask, _ = placed[target]
+    result = (np.clip(np.rint(canvas), 0, 255).astype(np.uint8), label, k, np.float32(scale), mask)
+    if return_layout:
+        layout = dict(digits=[(p[0], p[1], p[2], p[4]) for p in placed], target=target, distractors=distractors)
+        return result + (layout,)
+    return result
 
 
 def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=None, backgrounds=None,

@@ -56,11 +56,12 @@ def run():
     from ram import training, visualize
     from ram.config import RAMConfig
     from ram.export import export_saved_model
+    from trainkit import refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
         raise training.RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
-    if FLAGS.export and os.path.exists(FLAGS.export) and os.listdir(FLAGS.export):
-        raise training.RunError(f"--export {FLAGS.export} exists and is not empty; choose a new directory")
+    if FLAGS.export:
+        refuse_nonempty_dir(FLAGS.export)
     model_dir = FLAGS.model_dir or os.path.join("runs", f"ram_{FLAGS.dataset}")
     mnist = data.load_mnist(FLAGS.source, FLAGS.data_dir, validation_size=FLAGS.validation_size)
     if FLAGS.train:

@@ -1,7 +1,8 @@
 """Resolved RAM hyperparameters: per-data-set defaults from the papers, explicit values win."""
 
 import dataclasses
-import json
+
+from trainkit.run_dir import JsonConfig
 
 # From the original TF repo's tables (center, translate) and the paper (clutter: 8 glimpses of
 # 3 or 4 12x12 scales). unit_pixels for the cluttered sets keeps the translate ratio (26/60).
@@ -14,7 +15,7 @@ DATASET_DEFAULTS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class RAMConfig:
+class RAMConfig(JsonConfig):
     """Everything needed to rebuild and retrain a RAM run (written as ``config.json``)."""
 
     dataset: str = "translate"
@@ -52,12 +53,3 @@ class RAMConfig:
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
     ARCHITECTURE = ("dataset", "num_glimpses", "patch_size", "num_scales", "unit_pixels", "core",
                     "random_locations")
-
-    def to_json(self):
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text):
-        values = json.loads(text)
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})

@@ -1,9 +1,7 @@
 """Training RAM: the learning-rate schedule, checkpoints, TensorBoard pictures, and fit()."""
 
 import dataclasses
-import json
 import os
-import time
 
 import keras
 import numpy as np
@@ -13,13 +11,8 @@ import data
 from ram import distribute, visualize
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
-
-CONFIG_FILE = "config.json"
-BEST, LATEST = "best.weights.h5", "latest.weights.h5"
-
-
-class RunError(Exception):
-    """A user-facing problem with a run directory or checkpoint; the message says what to do."""
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, checkpoint_path,  # noqa: F401
+                      epochs_backed_up, load_config, load_weights, prepare_run_dir)
 
 
 @keras.saving.register_keras_serializable(package="ram")
@@ -64,44 +57,6 @@ def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
     return model
 
 
-def _atomic_write_text(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def prepare_run_dir(model_dir, config):
-    """Creates ``model_dir`` and writes ``config.json``; refuses a directory of another architecture."""
-    try:
-        os.makedirs(model_dir, exist_ok=True)
-    except OSError as e:
-        raise RunError(f"cannot create --model_dir {model_dir}: {e.strerror}; choose another directory") from None
-    if not os.access(model_dir, os.W_OK):
-        raise RunError(f"--model_dir {model_dir} is not writable; choose another directory")
-    path = os.path.join(model_dir, CONFIG_FILE)
-    if os.path.exists(path):
-        old = load_config(model_dir)
-        clash = [f"{k}: {getattr(old, k)} there, {getattr(config, k)} now"
-                 for k in RAMConfig.ARCHITECTURE if getattr(old, k) != getattr(config, k)]
-        if clash:
-            raise RunError(f"--model_dir {model_dir} holds a run with another configuration ({'; '.join(clash)}); "
-                           "use a new --model_dir or the same flags")
-    _atomic_write_text(path, config.to_json())
-
-
-def load_config(model_dir):
-    path = os.path.join(model_dir, CONFIG_FILE)
-    if not os.path.exists(path):
-        raise RunError(f"no trained model in {model_dir} (no {CONFIG_FILE}); train one with --train "
-                       "or point --model_dir at a run directory")
-    try:
-        with open(path) as f:
-            return RAMConfig.from_json(f.read())
-    except (ValueError, TypeError) as e:
-        raise RunError(f"{path} is damaged ({e}); retrain or restore it") from None
-
-
 def load_trained(model_dir, which="best", mc_samples=None):
     """Rebuilds the model of a run directory and loads a checkpoint.
 
@@ -113,69 +68,13 @@ def load_trained(model_dir, which="best", mc_samples=None):
     Returns:
       ``(model, config)``.
     """
-    config = load_config(model_dir)
+    config = load_config(model_dir, RAMConfig)
     if mc_samples is not None:
         config = dataclasses.replace(config, mc_samples=mc_samples)
-    path = {"best": os.path.join(model_dir, BEST), "latest": os.path.join(model_dir, LATEST)}.get(which, which)
-    if not os.path.exists(path):
-        raise RunError(f"checkpoint {path} does not exist; use --load best, --load latest or a "
-                       ".weights.h5 file, after --train")
+    path = checkpoint_path(model_dir, which)
     model = build_model(config, data.image_size(config.dataset))
-    model.optimizer.build(model.trainable_variables)  # so that its saved slots load silently
-    try:
-        model.load_weights(path)
-    except Exception as e:  # h5py/keras raise many types for a damaged or mismatched file
-        raise RunError(f"cannot load checkpoint {path} ({type(e).__name__}: {e}); "
-                       "it is damaged or from another configuration") from None
+    load_weights(model, path)
     return model, config
-
-
-class Checkpoints(keras.callbacks.Callback):
-    """Writes ``latest.weights.h5`` every epoch and ``best.weights.h5`` when ``val_accuracy``
-    improves, each atomically (written aside, then renamed). The best score so far lives in
-    ``best.json``, so a resumed run does not overwrite a better model."""
-
-    def __init__(self, model_dir):
-        super().__init__()
-        self.model_dir = model_dir
-        self.best_path = os.path.join(model_dir, "best.json")
-
-    def _save(self, name):
-        tmp = os.path.join(self.model_dir, "tmp-" + name)
-        try:
-            self.model.save_weights(tmp)
-            os.replace(tmp, os.path.join(self.model_dir, name))
-        except OSError as e:  # disk full, directory removed or made read-only mid-run
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            print(f"\nstopping: cannot write {name} in {self.model_dir} ({e.strerror or e}); "
-                  "the previous checkpoint is kept. Free space or fix permissions, then rerun to resume.")
-            self.model.stop_training = True
-            return False
-        return True
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if not np.isfinite(logs.get("loss", 0.0)):
-            return  # never replace a good checkpoint with a diverged model
-        if not self._save(LATEST):
-            return
-        score = logs.get("val_accuracy")
-        best = None
-        if os.path.exists(self.best_path):
-            with open(self.best_path) as f:
-                best = json.load(f).get("val_accuracy")
-        if score is not None and (best is None or score > best):
-            self._save(BEST)
-            _atomic_write_text(self.best_path, json.dumps({"val_accuracy": float(score), "epoch": epoch + 1}))
-
-
-class SafeBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that never backs up a diverged (non-finite loss) model."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if np.isfinite((logs or {}).get("loss", 0.0)):
-            super().on_epoch_end(epoch, logs)
 
 
 class GlimpsePictures(keras.callbacks.Callback):
@@ -196,49 +95,6 @@ class GlimpsePictures(keras.callbacks.Callback):
             tf.summary.image("glimpse_paths", np.stack([np.asarray(p, np.float32) / 255.0 for p in pictures]),
                              step=epoch + 1, max_outputs=len(pictures))
         self.writer.flush()
-
-
-class StopOnNaN(keras.callbacks.Callback):
-    """Stops at once on a NaN or infinite loss, with one clear line; checkpoints stay as they were."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            print(f"\nstopping: the loss became {loss} at batch {batch}; the last good checkpoint is kept")
-            self.model.stop_training = True
-            self.model.nan_stopped = True
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training before the epoch that would end after ``minutes`` of training."""
-
-    def __init__(self, minutes):
-        super().__init__()
-        self.seconds = minutes * 60.0
-
-    def on_train_begin(self, logs=None):
-        self.start = self.epoch_start = time.monotonic()
-        self.longest_epoch = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.monotonic()
-        self.longest_epoch = max(self.longest_epoch, now - self.epoch_start)
-        if now - self.start + self.longest_epoch > self.seconds:
-            self.model.stop_training = True
-
-
-def _epochs_backed_up(backup_dir):
-    """Epochs completed by the run whose ``BackupAndRestore`` directory this is (0 if none)."""
-    for name in ("training_metadata.json", "training_metadata.json.bkp"):
-        try:
-            with open(os.path.join(backup_dir, name)) as f:
-                return int(json.load(f)["epoch"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return 0
 
 
 def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, strategy=None,
@@ -271,7 +127,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
         raise RunError(f"batch size {config.batch_size} is larger than the training split; lower --batch")
     # Epoch e reads pass e of an endless, index-keyed stream: a resumed run sees the same data.
     train_ds = data.make_dataset(config.dataset, "train", config.batch_size, seed=config.seed,
-                                 mnist=mnist, limit=limit, first_pass=_epochs_backed_up(backup_dir))
+                                 mnist=mnist, limit=limit, first_pass=epochs_backed_up(backup_dir))
     val_ds = data.make_dataset(config.dataset, "validation", config.batch_size, seed=config.seed,
                                mnist=mnist, limit=limit)
     single = replicas == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)

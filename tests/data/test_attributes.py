@@ -78,3 +78,47 @@ def test_errors(digits):
         make_attribute_dataset("mbg", "train", 4, mnist=digits, backgrounds=np.zeros((2, 50, 50, 3), np.uint8))
     with pytest.raises(DataError, match="batch_size"):
         make_attribute_dataset("mref", "train", 0, mnist=digits)
+
+
+def _layouts(kind, digits, count=40, seed=5):
+    x, y = digits["test"]
+    source = np.rint(x * 255).astype(np.uint8)
+    by_class = [np.flatnonzero(y == c) for c in range(10)]
+    for index in range(count):
+        rng = np.random.default_rng([seed, index])
+        yield attributes.render_example(rng, source, by_class, kind, return_layout=True)
+
+
+@pytest.mark.parametrize("kind", ["mref", "mdist"])
+def test_layout_invariants(kind, digits):
+    """5 to 9 distinct digits, boxes (digits and distractors) never overlap, scales in range,
+    the answer is the target's colour, and the query is one of the digits present."""
+    counts = set()
+    for image, label, answer, scale, mask, layout in _layouts(kind, digits):
+        placed = layout["digits"]
+        counts.add(len(placed))
+        assert 5 <= len(placed) <= 9
+        classes = [p[0] for p in placed]
+        assert len(set(classes)) == len(classes)
+        assert label == classes[layout["target"]] and answer == placed[layout["target"]][1]
+        assert scale == np.float32(placed[layout["target"]][2])
+        cover = np.zeros((100, 100), int)
+        for _, colour, s, (r, c, side) in placed:
+            assert 0.5 <= s <= 3.0 and side == round(28 * s) and 0 <= colour < 5
+            assert r + side <= 100 and c + side <= 100
+            cover[r:r + side, c:c + side] += 1
+        for r, c, side in layout["distractors"]:
+            cover[r:r + side, c:c + side] += 1
+        assert cover.max() == 1
+        r, c, side = placed[layout["target"]][3]
+        assert mask[r:r + side, c:c + side].sum() == mask.sum() > 0  # the mask lies in the target's box
+        if kind == "mdist":
+            assert 0 < len(layout["distractors"]) <= attributes.NUM_DISTRACTORS
+    assert len(counts) > 2  # the count varies over 5..9
+
+
+def test_layout_is_a_function_of_the_seed(digits):
+    a = [layout for *_, layout in _layouts("mdist", digits, count=5)]
+    b = [layout for *_, layout in _layouts("mdist", digits, count=5)]
+    c = [layout for *_, layout in _layouts("mdist", digits, count=5, seed=6)]
+    assert a == b and a != c
