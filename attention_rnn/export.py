@@ -1,0 +1,28 @@
+"""SavedModel export of a trained attribute network."""
+
+import keras
+import tensorflow as tf
+
+from data.attributes import SIZE
+
+
+def export_saved_model(model, export_dir):
+    """Writes a SavedModel whose ``serving_default`` answers queries about images.
+
+    Signature ``serving_default(images, queries)``: images float32 ``[None, 100, 100, 3]`` in
+    [0, 1], queries float32 ``[None, 10]`` (one-hot digit class). Returns ``probabilities``
+    ``[None, 5]`` over the colours (``data.attributes.COLOUR_NAMES``) and, when the model has
+    attention, ``mask_k`` ``[None, h_k, w_k, 1]`` for each attended layer ``k``.
+    """
+    def serve(images, queries):
+        logits, masks = model((images, queries), return_masks=True)
+        outputs = {"probabilities": tf.nn.softmax(logits)}
+        outputs.update({f"mask_{k}": mask for k, mask in enumerate(masks)})
+        return outputs
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(name="serving_default", fn=serve, input_signature=[
+        tf.TensorSpec([None, SIZE, SIZE, 3], tf.float32, name="images"),
+        tf.TensorSpec([None, 10], tf.float32, name="queries")])
+    archive.write_out(export_dir, verbose=False)

@@ -1,0 +1,72 @@
+"""Pictures of attention masks over the image (Pillow): one panel per attended layer."""
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from data.attributes import COLOUR_NAMES
+
+ZOOM = 2  # 100x100 images drawn at 200x200
+
+
+def _font():
+    try:
+        return ImageFont.load_default(size=13)
+    except TypeError:  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def upsample(mask, size):
+    """``[h, w]`` mask -> ``[size, size]`` by bilinear resizing (as :func:`combined_mask`)."""
+    picture = Image.fromarray(np.asarray(mask, np.float32), "F").resize((size, size), Image.BILINEAR)
+    return np.asarray(picture, np.float32)
+
+
+def overlay(image, mask):
+    """The image dimmed where the mask is low: ``image * (0.15 + 0.85 * mask / max(mask))``.
+    ``image [H, W, 3]`` in [0, 1], ``mask [H, W]`` >= 0. Returns uint8 ``[H, W, 3]``."""
+    scaled = mask / max(float(mask.max()), 1e-8)
+    return (np.clip(image * (0.15 + 0.85 * scaled[..., None]), 0, 1) * 255).astype(np.uint8)
+
+
+def attention_panel(image, query, answer, truth, masks, correctness=None, source_note=None):
+    """One picture: the image, then each layer's mask over it, then their product.
+
+    Args:
+      image: ``[100, 100, 3]`` float in [0, 1]; query: the digit class asked about; answer,
+        truth: predicted and true colour indices.
+      masks: list of ``[h_k, w_k]`` masks (coarser with depth); may be empty.
+      correctness: optional fraction of attention mass on the target digit.
+      source_note: optional line (e.g. the MBG stand-in label) printed under the caption.
+
+    Returns:
+      A ``PIL.Image``.
+    """
+    size = image.shape[0]
+    tiles = [(np.clip(image, 0, 1) * 255).astype(np.uint8)]
+    titles = ["image"]
+    product = None
+    for k, mask in enumerate(masks):
+        up = upsample(mask, size)
+        product = up if product is None else product * up
+        tiles.append(overlay(image, up))
+        titles.append(f"layer {k + 1} ({mask.shape[0]}x{mask.shape[1]})")
+    if len(masks) > 1:
+        tiles.append(overlay(image, product))
+        titles.append("product")
+    side = size * ZOOM
+    header = 40 + (14 if source_note else 0)
+    canvas = Image.new("RGB", (side * len(tiles) + 4 * (len(tiles) - 1), side + header + 16), (20, 20, 20))
+    draw, font = ImageDraw.Draw(canvas), _font()
+    ok = answer == truth
+    caption = (f"query: digit {query}   answer: {COLOUR_NAMES[answer]}   "
+               f"({'right' if ok else 'wrong; true ' + COLOUR_NAMES[truth]})")
+    if correctness is not None:
+        caption += f"   mass on target: {correctness:.2f}"
+    draw.text((4, 4), caption, fill=(120, 230, 120) if ok else (255, 110, 110), font=font)
+    if source_note:
+        draw.text((4, 22), source_note, fill=(255, 200, 80), font=font)
+    for k, (tile, title) in enumerate(zip(tiles, titles)):
+        x = k * (side + 4)
+        canvas.paste(Image.fromarray(tile).resize((side, side), Image.NEAREST), (x, header))
+        draw.text((x + 2, header + side + 2), title, fill=(220, 220, 220), font=font)
+    return canvas

@@ -1,0 +1,108 @@
+"""The visual attribute benchmark (AttentionRNN, Sec. 4.1):
+``python -m examples.attribute --dataset mdist --attention arnn --train --eval --predict``.
+
+Asks "what colour is digit q?" about 100x100 images of 5-9 coloured digits (MREF: black
+background; MDIST: plus distractors; MBG: natural backgrounds, offline a labelled stand-in).
+``--train --eval --predict --export`` behave as in ``examples.mnist``.
+"""
+
+import os
+import sys
+
+from absl import app, flags, logging
+
+ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
+flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
+flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
+flags.DEFINE_bool("predict", False, "Write, per test image, the query, the answer and each layer's mask.")
+flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
+flags.DEFINE_enum("dataset", "mref", ["mref", "mdist", "mbg"], "Data set.")
+flags.DEFINE_enum("attention", "arnn", list(ATTENTIONS),
+                  "none; san (soft attention, last layer); nctx / ctx (local attention, 1x1 / 3x3 context); "
+                  "arnn (AttentionRNN); arnn_ind (independent combination); arnn_sample (sampled mask); "
+                  "brnn (Block AttentionRNN, block 2).")
+flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
+flags.DEFINE_integer("epoch", 10, "Epochs to train.", lower_bound=1)
+flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
+flags.DEFINE_float("lr", 1e-3, "Adam learning rate.", lower_bound=0)
+flags.DEFINE_integer("units", 32, "Units of each attention layer.", lower_bound=1)
+flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
+flags.DEFINE_integer("train_size", None, "Training images (default all 30,000).", lower_bound=1)
+flags.DEFINE_integer("validation_size", None, "Validation images (default all 10,000).", lower_bound=1)
+flags.DEFINE_integer("test_size", None, "Test images for --eval (default all 10,000).", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "Seed of the data and the initialisation.")
+flags.DEFINE_string("model_dir", None, "Run directory (default runs/attribute_<dataset>_<attention>).")
+flags.DEFINE_string("cache_dir", "runs/attribute_data", "Where rendered splits are cached ('' for none).")
+flags.DEFINE_enum("backgrounds", "standin", ["standin", "sun397"],
+                  "MBG backgrounds: the labelled offline stand-in, or SUN397 through TFDS (needs the internet).")
+flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun397.")
+flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
+flags.DEFINE_integer("num_predict", 16, "Test images drawn by --predict.", lower_bound=1)
+FLAGS = flags.FLAGS
+
+
+def run():
+    import data
+    from attention_rnn import training
+    from attention_rnn.config import AttributeConfig
+    from attention_rnn.export import export_saved_model
+    from trainkit import RunError, refuse_nonempty_dir
+
+    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
+        raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
+    if FLAGS.export:
+        refuse_nonempty_dir(FLAGS.export)
+    model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}_{FLAGS.attention}")
+    backgrounds = None
+    if FLAGS.dataset == "mbg" and FLAGS.backgrounds == "sun397":
+        backgrounds = data.attributes.load_sun397_backgrounds(FLAGS.data_dir)
+    cache_dir = FLAGS.cache_dir or None
+    mnist = data.load_mnist()
+    if FLAGS.train:
+        config = AttributeConfig(dataset=FLAGS.dataset, attention=FLAGS.attention, units=FLAGS.units,
+                                 batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
+                                 train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
+                                 seed=FLAGS.seed)
+        print(f"training the attribute network ({config.attention} attention) on {config.dataset} "
+              f"into {model_dir}")
+        note = training.data_note(config, backgrounds)
+        if note:
+            print(note)
+        history = training.train(config, model_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
+                                 minutes=FLAGS.minutes)
+        if history.nan_stopped:
+            return 1
+    model = config = None
+    if FLAGS.eval or FLAGS.predict or FLAGS.export:
+        model, config = training.load_trained(model_dir, FLAGS.load)
+    if FLAGS.eval:
+        results = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist,
+                                    backgrounds=backgrounds, cache_dir=cache_dir)
+        print(training.format_results(results, f"test ({config.dataset}, {config.attention}, checkpoint "
+                                               f"{FLAGS.load})"))
+    if FLAGS.predict:
+        out_dir = FLAGS.predict_dir or os.path.join(model_dir, "predictions")
+        training.write_predictions(model, config, out_dir, FLAGS.num_predict, mnist=mnist,
+                                   backgrounds=backgrounds, cache_dir=cache_dir)
+        print(f"wrote {FLAGS.num_predict} attention pictures and predictions.json to {out_dir}/")
+    if FLAGS.export:
+        export_saved_model(model, FLAGS.export)
+        print(f"exported SavedModel to {FLAGS.export} (signature serving_default(images, queries))")
+    return 0
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.set_verbosity(logging.WARNING)
+    from data import DataError
+    from trainkit import RunError
+    try:
+        sys.exit(run())
+    except (DataError, RunError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)
