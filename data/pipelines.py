@@ -31,8 +31,12 @@ def _spec(name):
 
 
 def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
-                 source="offline", data_dir=None, limit=None, drop_remainder=None, first_pass=None):
-    """Builds a batched, prefetched RAM data set.
+                 source="offline", data_dir=None, limit=None, drop_remainder=None, first_pass=None,
+                 svhn_source="standin"):
+    """Builds a batched, prefetched RAM data set, or CRAM's ``svhn_occluded``.
+
+    ``make_dataset("svhn_occluded", split, batch_size, seed, svhn_source=..., data_dir=...)``
+    is :func:`data.svhn.make_svhn_occluded` (``svhn_source`` ``standin``, ``tfds`` or ``dir``).
 
     Args:
       name: ``center`` (28x28), ``translate`` (60x60, digit uniformly placed fully inside),
@@ -61,6 +65,10 @@ def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
     Raises:
       DataError: unknown name or split, bad batch size, or a data source failure.
     """
+    if name == "svhn_occluded":
+        from data import svhn  # pylint: disable=import-outside-toplevel
+        return svhn.make_svhn_occluded(split, batch_size, seed=seed, source=svhn_source, data_dir=data_dir,
+                                       limit=limit, mnist=mnist, first_pass=first_pass)
     spec = _spec(name)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")

@@ -92,7 +92,9 @@ def checkpoint_path(model_dir, which):
 def load_weights(model, path):
     """Loads ``path`` into a built ``model`` (whose optimizer, if any, is built so that its saved
     slots load silently); :class:`RunError` for a damaged or mismatched file."""
-    if getattr(model, "optimizer", None) is not None:
+    if hasattr(model, "build_optimizers"):  # models with several optimizers (GANs)
+        model.build_optimizers()
+    elif getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)
     try:
         model.load_weights(path)

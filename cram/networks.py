@@ -1,0 +1,131 @@
+"""The CRAM encoder (Sec. III-A, V-A): context network, STN localisation, glimpse network and a
+two-layer LSTM core, unrolled over ``num_glimpses`` steps.
+
+Conventions: images and clues are ``[B, H, W, C]`` / ``[B, H, W, 1]`` float32; ``theta [B, 3]
+= (s, tx, ty)`` maps output-grid coordinates to source ones, ``x_s = s * x_t + tx`` (see
+:class:`cram.SpatialTransformer`), so the glimpse window is centred at ``(tx, ty)`` with half
+side ``s`` in normalised [-1, 1] image units (x right, y down).
+Every CNN and MLP layer but the last has BatchNorm and ELU (Sec. V-A).
+"""
+
+import keras
+import tensorflow as tf
+
+from cram.spatial_transformer import SpatialTransformer
+
+
+def mlp(sizes, name, last_plain=True):
+    """Dense layers of ``sizes``; BatchNorm + ELU after each but (if ``last_plain``) the last."""
+    layers = []
+    for k, size in enumerate(sizes):
+        layers.append(keras.layers.Dense(size, name=f"dense{k}"))
+        if k < len(sizes) - 1 or not last_plain:
+            layers += [keras.layers.BatchNormalization(name=f"bn{k}"), keras.layers.ELU()]
+    return keras.Sequential(layers, name=name)
+
+
+def cnn(filters, kernel, strides, name, pool=False):
+    """Convolutions (``same`` padding), each with BatchNorm + ELU, optionally followed by a 3x3/2
+    max-pooling; flattened at the end."""
+    layers = []
+    for k, f in enumerate(filters):
+        layers += [keras.layers.Conv2D(f, kernel, strides, padding="same", name=f"conv{k}"),
+                   keras.layers.BatchNormalization(name=f"bn{k}"), keras.layers.ELU()]
+        if pool:
+            layers.append(keras.layers.MaxPooling2D(3, 2, padding="same"))
+    layers.append(keras.layers.Flatten())
+    return keras.Sequential(layers, name=name)
+
+
+@keras.saving.register_keras_serializable(package="cram")
+class CRAMEncoder(keras.layers.Layer):
+    """Encodes ``(image, clue)`` into ``z`` by ``num_glimpses`` spatial-transformer glimpses.
+
+    - Context network: image and clue average-pooled 4x, each through a 3-layer 3x3 CNN with
+      3x3/2 max-pooling; concatenated; a 2-layer MLP gives the initial hidden state of the
+      core's second LSTM layer (its cell starts at zero).
+    - Localisation: image and clue each through a 3-layer 5x5/2 CNN (computed once: they do not
+      change between steps); the second LSTM layer's output through a 2-layer MLP; all
+      concatenated; a 2-layer MLP gives raw ``(a, b, c)``, and ``theta = (s_min + (1 - s_min) *
+      sigmoid(a), tanh(b), tanh(c))``. The last layer starts at zero weights and a bias that
+      puts the first glimpse at the centre with ``s = 0.5`` (half the image's side).
+    - Glimpse network: the ``glimpse_size`` patch ``STN(image, theta)`` through a 3-layer 3x3
+      CNN and a 1-layer MLP, ``theta`` through a 1-layer MLP, multiplied elementwise.
+    - Core: two LSTM layers; the first reads the glimpse vector, the second the first's output.
+      ``z`` is the second layer's final output.
+
+    Call args:
+      images: ``[B, H, W, C]``; clues: ``[B, H, W, 1]`` binary (zeros when there is no clue).
+
+    Returns:
+      ``(z [B, units], thetas [B, T, 3])``.
+    """
+
+    def __init__(self, num_glimpses=6, glimpse_size=16, filters=32, units=256, min_scale=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.num_glimpses, self.glimpse_size, self.filters = num_glimpses, glimpse_size, filters
+        self.units, self.min_scale = units, min_scale
+        f, u = filters, units
+        self.context_image = cnn([f, f, f], 3, 1, "context_image", pool=True)
+        self.context_clue = cnn([f, f, f], 3, 1, "context_clue", pool=True)
+        self.context_mlp = mlp([u, u], "context_mlp")
+        self.where_image = cnn([f, f, f], 5, 2, "where_image")
+        self.where_clue = cnn([f, f, f], 5, 2, "where_clue")
+        self.where_state = mlp([u, u], "where_state", last_plain=False)
+        s0 = (0.5 - min_scale) / (1.0 - min_scale)  # sigmoid(a0) = s0 gives s = 0.5
+        self.where_head = keras.Sequential([
+            keras.layers.Dense(u, name="dense0"), keras.layers.BatchNormalization(name="bn0"), keras.layers.ELU(),
+            keras.layers.Dense(3, kernel_initializer="zeros", name="theta",
+                               bias_initializer=keras.initializers.Constant(
+                                   [float(tf.math.log(s0 / (1 - s0))), 0.0, 0.0]))], name="where_head")
+        self.sensor = SpatialTransformer(glimpse_size, name="sensor")
+        self.what_patch = keras.Sequential([cnn([f, f, f], 3, 1, "what_cnn", pool=True),
+                                            keras.layers.Dense(u, name="what_dense")], name="what_patch")
+        self.what_theta = keras.layers.Dense(u, name="what_theta")
+        self.lstm1 = keras.layers.LSTMCell(u, name="lstm1")
+        self.lstm2 = keras.layers.LSTMCell(u, name="lstm2")
+
+    def theta_from(self, raw):
+        s = self.min_scale + (1.0 - self.min_scale) * tf.sigmoid(raw[:, :1])
+        return tf.concat([s, tf.tanh(raw[:, 1:])], axis=-1)
+
+    def call(self, images, clues, training=None):
+        images, clues = tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(clues, tf.float32)
+        small_image = tf.nn.avg_pool2d(images, 4, 4, "SAME")
+        small_clue = tf.nn.avg_pool2d(clues, 4, 4, "SAME")
+        context = tf.concat([self.context_image(small_image, training=training),
+                             self.context_clue(small_clue, training=training)], -1)
+        h2 = self.context_mlp(context, training=training)
+        batch = tf.shape(images)[0]
+        zeros = tf.zeros([batch, self.units])
+        state1, state2 = [zeros, zeros], [h2, zeros]
+        where = tf.concat([self.where_image(images, training=training), self.where_clue(clues, training=training)], -1)
+        thetas = []
+        for _ in range(self.num_glimpses):  # a few steps: unrolled in the graph
+            raw = self.where_head(tf.concat([where, self.where_state(h2, training=training)], -1), training=training)
+            theta = self.theta_from(raw)
+            patch = self.sensor(images, theta)
+            g = self.what_patch(patch, training=training) * self.what_theta(theta)
+            h1, state1 = self.lstm1(g, state1, training=training)
+            h2, state2 = self.lstm2(h1, state2, training=training)
+            thetas.append(theta)
+        return h2, tf.stack(thetas, axis=1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_glimpses=self.num_glimpses, glimpse_size=self.glimpse_size, filters=self.filters,
+                      units=self.units, min_scale=self.min_scale)
+        return config
+
+
+def clue_loss(clues, thetas, sensor_size=16):
+    """``L_clue = mean_t mean_pixels(1 - STN(clue, theta_t))``: zero when every glimpse window
+    lies inside the clue, one when none of it does (Sec. IV). ``clues [B, H, W, 1]`` binary,
+    ``thetas [B, T, 3]``; returns ``[B]``. The clue is sampled bilinearly, like the image, so
+    the loss is differentiable with respect to theta."""
+    t = thetas.shape[1]
+    flat = tf.reshape(thetas, [-1, 3])
+    tiled = tf.repeat(clues, t, axis=0)  # [B*T, H, W, 1], row-major as flat
+    seen = SpatialTransformer(sensor_size)(tiled, flat)
+    per = tf.reshape(tf.reduce_mean(1.0 - seen, axis=[1, 2, 3]), [-1, t])
+    return tf.reduce_mean(per, axis=1)

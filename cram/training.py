@@ -1,0 +1,178 @@
+"""Training CRAM: the saliency pre-training, clued classification, and the inpainting GAN, with
+the run-directory conventions of RAM (checkpoints, resume, TensorBoard, one-line errors)."""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import data
+from cram import visualize
+from cram.classifier import CRAMClassifier
+from cram.config import CRAMConfig
+from cram.saliency import SaliencyNetwork, target_region
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, checkpoint_path,
+                      epochs_backed_up, load_config, load_weights, prepare_run_dir)
+
+SALIENCY_WEIGHTS = "saliency.weights.h5"
+CLASSIFY_DATASETS = ("center", "translate", "clutter", "clutter100")
+
+
+def image_shape(config):
+    if config.task == "inpaint":
+        return (32, 32, 3)
+    size = data.image_size(config.dataset)
+    return (size, size, 1)
+
+
+def build_model(config):
+    """A compiled, built CRAM model for ``config`` (Adam at ``config.learning_rate``). No XLA:
+    it was slower here (107 vs 154 images/s on the clutter classifier, 2 CPU cores)."""
+    if config.task == "inpaint":
+        from cram.inpainting import CRAMInpainter
+        model = CRAMInpainter(clue_weight=config.clue_weight, adversarial_weight=config.adversarial_weight,
+                              num_glimpses=config.num_glimpses, glimpse_size=config.glimpse_size,
+                              filters=config.filters, units=config.units)
+        model.compile(generator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
+                      discriminator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
+    else:
+        model = CRAMClassifier(clue=config.clue, clue_weight=config.clue_weight, num_glimpses=config.num_glimpses,
+                               glimpse_size=config.glimpse_size, filters=config.filters, units=config.units)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=5.0), jit_compile=False)
+    shape = image_shape(config)
+    model((tf.zeros([1, *shape]), tf.zeros([1, *shape[:2], 1])))
+    return model
+
+
+def classify_dataset(config, split, mnist, limit=None, first_pass=None):
+    return data.make_dataset(config.dataset, split, config.batch_size, seed=config.seed, with_mask=True,
+                             mnist=mnist, limit=limit, first_pass=first_pass)
+
+
+def train_saliency(config, model_dir, mnist, limit=None, verbose="auto"):
+    """Trains (once) the :class:`SaliencyNetwork` on ``config.dataset``'s target regions and
+    saves ``saliency.weights.h5`` in ``model_dir``; returns the network and its validation
+    IoU of the thresholded map with the true region."""
+    network = SaliencyNetwork()
+    size = data.image_size(config.dataset)
+    network(tf.zeros([1, size, size, 1]))
+    path = os.path.join(model_dir, SALIENCY_WEIGHTS)
+
+    def to_regions(inputs, labels):
+        images, masks = inputs
+        return images, target_region(masks)
+
+    if os.path.exists(path):
+        load_weights(network, path)
+    else:
+        print(f"pre-training the saliency network on {config.dataset} target regions "
+              f"({config.saliency_epochs} epochs)")
+        network.compile(keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+        train = classify_dataset(config, "train", mnist, limit).map(to_regions)
+        network.fit(train, epochs=config.saliency_epochs, verbose=verbose)
+        tmp = path + ".tmp.weights.h5"
+        network.save_weights(tmp)
+        os.replace(tmp, path)
+    inter = union = 0.0
+    for images, regions in classify_dataset(config, "validation", mnist, limit).map(to_regions).take(20):
+        clue = network.clue(images)
+        inter += float(tf.reduce_sum(clue * regions))
+        union += float(tf.reduce_sum(tf.maximum(clue, regions)))
+    return network, inter / max(union, 1.0)
+
+
+class GlimpseWindows(keras.callbacks.Callback):
+    """Logs glimpse windows over a fixed validation batch to TensorBoard every epoch."""
+
+    def __init__(self, log_dir, batch, count=6):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "glimpses"))
+        inputs, targets = batch
+        self.inputs, self.targets = tuple(x[:count] for x in inputs), targets[:count]
+
+    def on_epoch_end(self, epoch, logs=None):
+        pictures = visualize.pictures_for(self.model, self.inputs, self.targets)
+        with self.writer.as_default():
+            tf.summary.image("glimpses", np.stack([np.asarray(p, np.float32) / 255.0 for p in pictures]),
+                             step=epoch + 1, max_outputs=len(pictures))
+        self.writer.flush()
+
+
+def _datasets(config, mnist, limit, first_pass, svhn_dir=None):
+    if config.task == "inpaint":
+        kwargs = dict(batch_size=config.batch_size, seed=config.seed, source=config.svhn_source,
+                      data_dir=svhn_dir, limit=limit, mnist=mnist)
+        return (data.svhn.make_svhn_occluded("train", first_pass=first_pass, **kwargs),
+                data.svhn.make_svhn_occluded("validation", **kwargs))
+    return (classify_dataset(config, "train", mnist, limit, first_pass),
+            classify_dataset(config, "validation", mnist, limit))
+
+
+def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, svhn_dir=None):
+    """Trains (or resumes) the CRAM run in ``model_dir``; returns the Keras ``History``.
+
+    ``best``/``latest`` checkpoints (best by validation accuracy, or by validation hole L1
+    for inpainting), ``config.json``, TensorBoard in ``logs/`` (every loss term, glimpse
+    pictures), and ``backup/`` from which a killed run resumes at its last epoch.
+    """
+    if config.task == "classify" and config.dataset not in CLASSIFY_DATASETS:
+        raise RunError(f"--dataset {config.dataset} is not a classification set; valid: "
+                       f"{', '.join(CLASSIFY_DATASETS)}")
+    prepare_run_dir(model_dir, config)
+    keras.utils.set_random_seed(config.seed)
+    mnist = mnist if mnist is not None else data.load_mnist()
+    backup_dir = os.path.join(model_dir, "backup")
+    train_ds, val_ds = _datasets(config, mnist, limit, epochs_backed_up(backup_dir), svhn_dir)
+    steps = _steps_per_epoch(config, mnist, limit, svhn_dir)
+    model = build_model(config)
+    if config.task == "classify" and config.clue == "saliency":
+        network, iou = train_saliency(config, model_dir, mnist, limit, verbose)
+        model.saliency.set_weights(network.get_weights())
+        print(f"saliency clue: validation IoU with the true target region {iou:.3f}")
+    monitor = ("val_hole_l1", "min") if config.task == "inpaint" else ("val_accuracy", "max")
+    log_dir = os.path.join(model_dir, "logs")
+    val_batch = next(iter(val_ds))
+    callbacks = [SafeBackup(backup_dir, double_checkpoint=True, delete_checkpoint=False), StopOnNaN(),
+                 Checkpoints(model_dir, *monitor), keras.callbacks.TensorBoard(log_dir, write_graph=False),
+                 GlimpseWindows(log_dir, val_batch)]
+    if minutes:
+        callbacks.append(TimeBudget(minutes))
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
+                        callbacks=callbacks, verbose=verbose, shuffle=False)
+    history.nan_stopped = getattr(model, "nan_stopped", False)
+    return history
+
+
+def _steps_per_epoch(config, mnist, limit, svhn_dir):
+    if config.task == "inpaint":
+        count = data.svhn.split_size("train", config.svhn_source, svhn_dir, limit)
+    else:
+        count = len(mnist["train"][0][:limit])
+    steps = count // config.batch_size
+    if steps < 1:
+        raise RunError(f"--batch {config.batch_size} is larger than the training set ({count}); lower it")
+    return steps
+
+
+def load_trained(model_dir, which="best"):
+    """``(model, config)`` of a run directory with the ``best``/``latest``/given checkpoint."""
+    config = load_config(model_dir, CRAMConfig)
+    path = checkpoint_path(model_dir, which)
+    model = build_model(config)
+    load_weights(model, path)
+    return model, config
+
+
+def evaluate(model, config, split="test", mnist=None, limit=None, svhn_dir=None):
+    """Classification: ``dict(error=percent, accuracy, clue_loss)``. Inpainting: hole L1, PSNR
+    and SSIM (see :func:`cram.inpainting.hole_metrics`)."""
+    if config.task == "inpaint":
+        from cram.inpainting import evaluate_inpainting
+        ds = data.svhn.make_svhn_occluded(split, 100, seed=config.seed, source=config.svhn_source,
+                                          data_dir=svhn_dir, limit=limit, mnist=mnist)
+        return evaluate_inpainting(model.complete, ds)
+    ds = data.make_dataset(config.dataset, split, 500, seed=config.seed, with_mask=True, mnist=mnist, limit=limit)
+    results = model.evaluate(ds, verbose=0, return_dict=True)
+    return dict(error=100.0 * (1.0 - results["accuracy"]), accuracy=results["accuracy"],
+                clue_loss=results["clue_loss"])
