@@ -70,7 +70,7 @@ def train_saliency(config, model_dir, mnist, limit=None, verbose="auto"):
               f"({config.saliency_epochs} epochs)")
         network.compile(keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
         train = classify_dataset(config, "train", mnist, limit).map(to_regions)
-        network.fit(train, epochs=config.saliency_epochs, verbose=verbose)
+        network.fit(train, epochs=config.saliency_epochs, verbose=verbose, shuffle=False)
         tmp = path + ".tmp.weights.h5"
         network.save_weights(tmp)
         os.replace(tmp, path)

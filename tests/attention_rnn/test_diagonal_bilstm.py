@@ -93,6 +93,21 @@ def test_agrees_with_the_naive_per_pixel_recurrence(m, n):
     np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), atol=1e-5)
 
 
+def test_the_looped_per_pixel_recurrence_is_the_same_oracle():
+    from attention_rnn.reference import naive_diagonal_lstm, naive_diagonal_lstm_loop
+    layer = DiagonalLSTM(3)
+    x = tf.random.normal([2, 4, 5, 4], seed=7)
+    layer.build(x.shape)
+    layer.bias.assign(tf.random.normal(layer.bias.shape, seed=8))
+    weights = (layer.input_kernel, layer.state_kernel, layer.bias)
+    looped = tf.function(naive_diagonal_lstm_loop)(x, *weights)
+    np.testing.assert_allclose(looped.numpy(), naive_diagonal_lstm(x, *weights).numpy(), atol=1e-5)
+    with tf.GradientTape() as tape:  # and it differentiates (the benchmark times forward+backward)
+        tape.watch(x)
+        loss = tf.reduce_sum(naive_diagonal_lstm_loop(x, *weights))
+    assert tape.gradient(loss, x).shape == x.shape
+
+
 def test_attention_rnn_without_context_is_causal_in_its_lstm_inputs():
     # context_size=1: X^c at (i, j) is X at (i, j) alone, so f_l/f_r at (i, j) see exactly the
     # DiagonalBiLSTM context; the learned combination is per pixel, so the mask inherits it.

@@ -134,3 +134,9 @@ def test_svhn_errors_and_standin_label(tmp_path):
     a, b = svhn.standin_images(digits, 1, 7), svhn.standin_images(digits, 1, 7)
     assert a.shape == (7, 32, 32, 3) and a.dtype == np.uint8
     np.testing.assert_array_equal(a, b)
+
+
+def test_svhn_tfds_without_network_fails_at_once(monkeypatch, tmp_path):
+    monkeypatch.setattr(svhn, "network_available", lambda *a, **k: False)
+    with pytest.raises(DataError, match="no network"):
+        svhn.load_svhn("tfds", str(tmp_path))

@@ -157,3 +157,10 @@ def test_train_passes_are_keyed_by_index(digits, tmp_path):
     second = np.concatenate([b[2] for b in whole[2:]])
     assert sorted(first) == sorted(second)
     assert not all(np.array_equal(a[0], b[0]) for a, b in zip(whole[:2], whole[2:]))
+
+
+def test_sun397_without_network_fails_at_once(monkeypatch, tmp_path):
+    import data.sources
+    monkeypatch.setattr(data.sources, "network_available", lambda *a, **k: False)
+    with pytest.raises(DataError, match="no network"):
+        attributes.load_sun397_backgrounds(str(tmp_path))
