@@ -38,6 +38,64 @@ def cnn(filters, kernel, strides, name, pool=False):
 
 
 @keras.saving.register_keras_serializable(package="cram")
+class StepwiseStack(keras.layers.Layer):
+    """Layers whose weights are shared over the glimpse steps but whose BatchNorm is per step.
+
+    One BatchNorm shared by all steps would normalise every step with a running mixture of the
+    steps' statistics at inference, although each step saw its own batch statistics in
+    training: measured on the inpainter, hole L1 0.157 in training mode but 0.217 in inference
+    mode on the same training images. Per-step statistics (as in recurrent batch normalisation,
+    Cooijmans et al. 2016) remove that mismatch.
+
+    ``spec``: a list of ``("conv", filters, kernel, strides)``, ``("pool",)``, ``("flatten",)``
+    or ``("dense", units, normalise)``; every conv and every normalised dense is followed by
+    BatchNorm (one per step) and ELU. Call ``(x, step=t, training=...)`` with ``t`` a Python int.
+    """
+
+    def __init__(self, spec, steps, **kwargs):
+        super().__init__(**kwargs)
+        self.spec, self.steps = [tuple(item) for item in spec], steps
+        self.main, self.norms, self.first_norm = [], [], []  # flat lists, so that Keras tracks them
+        for k, item in enumerate(self.spec):
+            kind = item[0]
+            if kind == "conv":
+                self.main.append(keras.layers.Conv2D(item[1], item[2], item[3], padding="same", name=f"conv{k}"))
+            elif kind == "dense":
+                self.main.append(keras.layers.Dense(item[1], name=f"dense{k}"))
+            elif kind == "pool":
+                self.main.append(keras.layers.MaxPooling2D(3, 2, padding="same", name=f"pool{k}"))
+            elif kind == "flatten":
+                self.main.append(keras.layers.Flatten(name=f"flatten{k}"))
+            else:
+                raise ValueError(f"unknown StepwiseStack item {item!r}")
+            normalised = kind == "conv" or (kind == "dense" and item[2])
+            self.first_norm.append(len(self.norms) if normalised else None)
+            if normalised:
+                self.norms.extend(keras.layers.BatchNormalization(name=f"bn{k}_step{t}") for t in range(steps))
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer, first in zip(self.main, self.first_norm):
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+            if first is not None:
+                for norm in self.norms[first:first + self.steps]:
+                    norm.build(shape)
+
+    def call(self, x, step, training=None):
+        for layer, first in zip(self.main, self.first_norm):
+            x = layer(x)
+            if first is not None:
+                x = tf.nn.elu(self.norms[first + min(step, self.steps - 1)](x, training=training))
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(spec=[list(item) for item in self.spec], steps=self.steps)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="cram")
 class CRAMEncoder(keras.layers.Layer):
     """Encodes ``(image, clue)`` into ``z`` by ``num_glimpses`` spatial-transformer glimpses.
 
@@ -49,6 +107,7 @@ class CRAMEncoder(keras.layers.Layer):
       concatenated; a 2-layer MLP gives raw ``(a, b, c)``, and ``theta = (s_min + (1 - s_min) *
       sigmoid(a), tanh(b), tanh(c))``. The last layer starts at zero weights and a bias that
       puts the first glimpse at the centre with ``s = 0.5`` (half the image's side).
+      The networks run at every step keep one BatchNorm per step (:class:`StepwiseStack`).
     - Glimpse network: the ``glimpse_size`` patch ``STN(image, theta)`` through a 3-layer 3x3
       CNN and a 1-layer MLP, ``theta`` through a 1-layer MLP, multiplied elementwise.
     - Core: two LSTM layers; the first reads the glimpse vector, the second the first's output.
@@ -71,16 +130,17 @@ class CRAMEncoder(keras.layers.Layer):
         self.context_mlp = mlp([u, u], "context_mlp")
         self.where_image = cnn([f, f, f], 5, 2, "where_image")
         self.where_clue = cnn([f, f, f], 5, 2, "where_clue")
-        self.where_state = mlp([u, u], "where_state", last_plain=False)
+        t = num_glimpses
+        self.where_state = StepwiseStack([("dense", u, True), ("dense", u, True)], t, name="where_state")
+        self.where_hidden = StepwiseStack([("dense", u, True)], t, name="where_hidden")
         s0 = (0.5 - min_scale) / (1.0 - min_scale)  # sigmoid(a0) = s0 gives s = 0.5
-        self.where_head = keras.Sequential([
-            keras.layers.Dense(u, name="dense0"), keras.layers.BatchNormalization(name="bn0"), keras.layers.ELU(),
-            keras.layers.Dense(3, kernel_initializer="zeros", name="theta",
-                               bias_initializer=keras.initializers.Constant(
-                                   [float(tf.math.log(s0 / (1 - s0))), 0.0, 0.0]))], name="where_head")
+        self.where_theta = keras.layers.Dense(3, kernel_initializer="zeros", name="theta",
+                                              bias_initializer=keras.initializers.Constant(
+                                                  [float(tf.math.log(s0 / (1 - s0))), 0.0, 0.0]))
         self.sensor = SpatialTransformer(glimpse_size, name="sensor")
-        self.what_patch = keras.Sequential([cnn([f, f, f], 3, 1, "what_cnn", pool=True),
-                                            keras.layers.Dense(u, name="what_dense")], name="what_patch")
+        self.what_patch = StepwiseStack([("conv", f, 3, 1), ("pool",), ("conv", f, 3, 1), ("pool",),
+                                         ("conv", f, 3, 1), ("pool",), ("flatten",), ("dense", u, False)], t,
+                                        name="what_patch")
         self.what_theta = keras.layers.Dense(u, name="what_theta")
         self.lstm1 = keras.layers.LSTMCell(u, name="lstm1")
         self.lstm2 = keras.layers.LSTMCell(u, name="lstm2")
@@ -101,11 +161,12 @@ class CRAMEncoder(keras.layers.Layer):
         state1, state2 = [zeros, zeros], [h2, zeros]
         where = tf.concat([self.where_image(images, training=training), self.where_clue(clues, training=training)], -1)
         thetas = []
-        for _ in range(self.num_glimpses):  # a few steps: unrolled in the graph
-            raw = self.where_head(tf.concat([where, self.where_state(h2, training=training)], -1), training=training)
-            theta = self.theta_from(raw)
+        for step in range(self.num_glimpses):  # a few steps: unrolled in the graph
+            state = self.where_state(h2, step=step, training=training)
+            hidden = self.where_hidden(tf.concat([where, state], -1), step=step, training=training)
+            theta = self.theta_from(self.where_theta(hidden))
             patch = self.sensor(images, theta)
-            g = self.what_patch(patch, training=training) * self.what_theta(theta)
+            g = self.what_patch(patch, step=step, training=training) * self.what_theta(theta)
             h1, state1 = self.lstm1(g, state1, training=training)
             h2, state2 = self.lstm2(h1, state2, training=training)
             thetas.append(theta)

@@ -85,14 +85,15 @@ def train_saliency(config, model_dir, mnist, limit=None, verbose="auto"):
 class GlimpseWindows(keras.callbacks.Callback):
     """Logs glimpse windows over a fixed validation batch to TensorBoard every epoch."""
 
-    def __init__(self, log_dir, batch, count=6):
+    def __init__(self, log_dir, batch, count=6, note=None):
         super().__init__()
+        self.note = note
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "glimpses"))
         inputs, targets = batch
         self.inputs, self.targets = tuple(x[:count] for x in inputs), targets[:count]
 
     def on_epoch_end(self, epoch, logs=None):
-        pictures = visualize.pictures_for(self.model, self.inputs, self.targets)
+        pictures = visualize.pictures_for(self.model, self.inputs, self.targets, self.note)
         with self.writer.as_default():
             tf.summary.image("glimpses", np.stack([np.asarray(p, np.float32) / 255.0 for p in pictures]),
                              step=epoch + 1, max_outputs=len(pictures))
@@ -132,10 +133,11 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
         print(f"saliency clue: validation IoU with the true target region {iou:.3f}")
     monitor = ("val_hole_l1", "min") if config.task == "inpaint" else ("val_accuracy", "max")
     log_dir = os.path.join(model_dir, "logs")
+    note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
     val_batch = next(iter(val_ds))
     callbacks = [SafeBackup(backup_dir, double_checkpoint=True, delete_checkpoint=False), StopOnNaN(),
                  Checkpoints(model_dir, *monitor), keras.callbacks.TensorBoard(log_dir, write_graph=False),
-                 GlimpseWindows(log_dir, val_batch)]
+                 GlimpseWindows(log_dir, val_batch, note=note)]
     if minutes:
         callbacks.append(TimeBudget(minutes))
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,

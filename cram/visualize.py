@@ -89,15 +89,16 @@ def inpainting_picture(original, occluded, generated, completed, thetas, note=No
     return picture
 
 
-def pictures_for(model, inputs, labels=None):
+def pictures_for(model, inputs, labels=None, note=None):
     """One picture per example of ``inputs = (images, masks)`` for either CRAM model; ``labels``
-    are class labels (classification) or the original images (inpainting)."""
+    are class labels (classification) or the original images (inpainting); ``note`` (the data's
+    label, e.g. the SVHN stand-in's) is written on every inpainting picture."""
     if hasattr(model, "complete"):  # labels: the original images
         out = {k: v.numpy() for k, v in model.complete(inputs).items()}
         images = np.asarray(inputs[0])
         originals = images if labels is None else np.asarray(labels)
         return [inpainting_picture(originals[b], images[b], out["generated"][b], out["completed"][b],
-                                   out["thetas"][b]) for b in range(len(images))]
+                                   out["thetas"][b], note) for b in range(len(images))]
     out = model.explain(inputs)
     predicted = np.argmax(out["logits"].numpy(), -1)
     images = np.asarray(inputs[0])
@@ -119,7 +120,8 @@ def write_predictions(model, config, out_dir, count, mnist=None, svhn_dir=None):
         ds = data.make_dataset(config.dataset, "test", count, seed=config.seed, with_mask=True, mnist=mnist,
                                limit=count)
     inputs, targets = next(iter(ds))
-    pictures = pictures_for(model, inputs, targets)
+    note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
+    pictures = pictures_for(model, inputs, targets, note)
     for k, picture in enumerate(pictures):
         picture.save(os.path.join(out_dir, f"{config.task}_{k:03d}.png"))
     sheet = column(pictures)

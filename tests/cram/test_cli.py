@@ -65,6 +65,12 @@ def test_inpaint_on_an_svhn_shaped_directory(tmp_path):
     keep = masks[..., 0] == 0
     np.testing.assert_allclose(out["completed"].numpy()[keep], occluded[keep], atol=1e-6)
 
+    # A second --train with more epochs resumes after the finished one.
+    again = run_cli("--task", "inpaint", "--svhn_source", "dir", "--svhn_dir", str(tmp_path), "--limit", "32",
+                    "--train", "--model_dir", str(model_dir), *TINY[2:], "--epoch", "2")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Epoch 2/2" in again.stdout and "Epoch 1/2" not in again.stdout
+
 
 def test_user_errors_get_one_line(tmp_path):
     result = run_cli("--eval", "--model_dir", str(tmp_path / "none"))

@@ -140,3 +140,15 @@ def test_svhn_tfds_without_network_fails_at_once(monkeypatch, tmp_path):
     monkeypatch.setattr(svhn, "network_available", lambda *a, **k: False)
     with pytest.raises(DataError, match="no network"):
         svhn.load_svhn("tfds", str(tmp_path))
+
+
+def test_seeded_models_give_the_same_first_step_losses():
+    import keras
+    (images, masks), labels = small_batch(seed=3)
+    losses = []
+    for _ in range(2):
+        keras.utils.set_random_seed(7)
+        model = CRAMClassifier(clue="oracle", num_glimpses=2, glimpse_size=8, filters=8, units=16)
+        model.compile(keras.optimizers.Adam(1e-3))
+        losses.append(model.train_on_batch((images, masks), labels, return_dict=True))
+    assert losses[0] == losses[1]
