@@ -18,7 +18,7 @@ generator with theirs.
 import keras
 import tensorflow as tf
 
-from cram.networks import CRAMEncoder, clue_loss, cnn, mlp
+from cram.networks import BN_MOMENTUM, CRAMEncoder, clue_loss, cnn, mlp
 
 PATCH = 16  # side of the local discriminator's patch, centred on the 8x8 hole
 
@@ -28,11 +28,12 @@ def generator(units, filters, size=32, channels=3):
     fractionally-strided (transposed, stride 2) convolutions up to ``size``, BatchNorm + ELU on
     all but the last."""
     ups = {32: 3, 64: 4}[size]
-    layers = [keras.layers.Dense(4 * 4 * 4 * filters, name="project"), keras.layers.BatchNormalization(),
-              keras.layers.ELU(), keras.layers.Reshape((4, 4, 4 * filters))]
+    layers = [keras.layers.Dense(4 * 4 * 4 * filters, name="project"),
+              keras.layers.BatchNormalization(momentum=BN_MOMENTUM), keras.layers.ELU(),
+              keras.layers.Reshape((4, 4, 4 * filters))]
     for k in range(ups - 1):
         layers += [keras.layers.Conv2DTranspose(max(filters, 4 * filters >> (k + 1)), 3, 2, padding="same"),
-                   keras.layers.BatchNormalization(), keras.layers.ELU()]
+                   keras.layers.BatchNormalization(momentum=BN_MOMENTUM), keras.layers.ELU()]
     layers.append(keras.layers.Conv2DTranspose(channels, 3, 2, padding="same", activation="sigmoid"))
     return keras.Sequential(layers, name="generator")
 

@@ -5,13 +5,19 @@ Conventions: images and clues are ``[B, H, W, C]`` / ``[B, H, W, 1]`` float32; `
 = (s, tx, ty)`` maps output-grid coordinates to source ones, ``x_s = s * x_t + tx`` (see
 :class:`cram.SpatialTransformer`), so the glimpse window is centred at ``(tx, ty)`` with half
 side ``s`` in normalised [-1, 1] image units (x right, y down).
-Every CNN and MLP layer but the last has BatchNorm and ELU (Sec. V-A).
+Every CNN and MLP layer but the last has BatchNorm and ELU (Sec. V-A), except the clue's CNNs
+(see :class:`CRAMEncoder`); BatchNorm momentum is :data:`BN_MOMENTUM`.
 """
 
 import keras
 import tensorflow as tf
 
 from cram.spatial_transformer import SpatialTransformer
+
+# Keras' default (0.99) lets the running statistics lag far behind in runs of a few hundred
+# steps: measured on the inpainter after 100 steps, hole L1 0.228 in inference mode against
+# 0.165 with batch statistics on the same images; with 0.9, 0.164 against 0.165.
+BN_MOMENTUM = 0.9
 
 
 def mlp(sizes, name, last_plain=True):
@@ -20,17 +26,19 @@ def mlp(sizes, name, last_plain=True):
     for k, size in enumerate(sizes):
         layers.append(keras.layers.Dense(size, name=f"dense{k}"))
         if k < len(sizes) - 1 or not last_plain:
-            layers += [keras.layers.BatchNormalization(name=f"bn{k}"), keras.layers.ELU()]
+            layers += [keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn{k}"), keras.layers.ELU()]
     return keras.Sequential(layers, name=name)
 
 
-def cnn(filters, kernel, strides, name, pool=False):
-    """Convolutions (``same`` padding), each with BatchNorm + ELU, optionally followed by a 3x3/2
-    max-pooling; flattened at the end."""
+def cnn(filters, kernel, strides, name, pool=False, normalise=True):
+    """Convolutions (``same`` padding), each with BatchNorm (if ``normalise``) + ELU, optionally
+    followed by a 3x3/2 max-pooling; flattened at the end."""
     layers = []
     for k, f in enumerate(filters):
-        layers += [keras.layers.Conv2D(f, kernel, strides, padding="same", name=f"conv{k}"),
-                   keras.layers.BatchNormalization(name=f"bn{k}"), keras.layers.ELU()]
+        layers.append(keras.layers.Conv2D(f, kernel, strides, padding="same", name=f"conv{k}"))
+        if normalise:
+            layers.append(keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn{k}"))
+        layers.append(keras.layers.ELU())
         if pool:
             layers.append(keras.layers.MaxPooling2D(3, 2, padding="same"))
     layers.append(keras.layers.Flatten())
@@ -43,9 +51,8 @@ class StepwiseStack(keras.layers.Layer):
 
     One BatchNorm shared by all steps would normalise every step with a running mixture of the
     steps' statistics at inference, although each step saw its own batch statistics in
-    training: measured on the inpainter, hole L1 0.157 in training mode but 0.217 in inference
-    mode on the same training images. Per-step statistics (as in recurrent batch normalisation,
-    Cooijmans et al. 2016) remove that mismatch.
+    training. Per-step statistics (as in recurrent batch normalisation, Cooijmans et al. 2016)
+    avoid that mismatch.
 
     ``spec``: a list of ``("conv", filters, kernel, strides)``, ``("pool",)``, ``("flatten",)``
     or ``("dense", units, normalise)``; every conv and every normalised dense is followed by
@@ -71,7 +78,8 @@ class StepwiseStack(keras.layers.Layer):
             normalised = kind == "conv" or (kind == "dense" and item[2])
             self.first_norm.append(len(self.norms) if normalised else None)
             if normalised:
-                self.norms.extend(keras.layers.BatchNormalization(name=f"bn{k}_step{t}") for t in range(steps))
+                self.norms.extend(keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn{k}_step{t}")
+                                  for t in range(steps))
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -108,6 +116,9 @@ class CRAMEncoder(keras.layers.Layer):
       sigmoid(a), tanh(b), tanh(c))``. The last layer starts at zero weights and a bias that
       puts the first glimpse at the centre with ``s = 0.5`` (half the image's side).
       The networks run at every step keep one BatchNorm per step (:class:`StepwiseStack`).
+    - The clue's two CNNs have no BatchNorm: a clue that is the same for every image (the hole
+      in inpainting) has zero batch variance, which BatchNorm turns into a train/inference
+      mismatch.
     - Glimpse network: the ``glimpse_size`` patch ``STN(image, theta)`` through a 3-layer 3x3
       CNN and a 1-layer MLP, ``theta`` through a 1-layer MLP, multiplied elementwise.
     - Core: two LSTM layers; the first reads the glimpse vector, the second the first's output.
@@ -126,10 +137,13 @@ class CRAMEncoder(keras.layers.Layer):
         self.units, self.min_scale = units, min_scale
         f, u = filters, units
         self.context_image = cnn([f, f, f], 3, 1, "context_image", pool=True)
-        self.context_clue = cnn([f, f, f], 3, 1, "context_clue", pool=True)
+        # No BatchNorm on the clue's branches: in inpainting the clue (the hole) is the same for
+        # every image, so its batch variance is 0: BatchNorm would output beta in training and
+        # something else in inference, while the running variance decays towards 0.
+        self.context_clue = cnn([f, f, f], 3, 1, "context_clue", pool=True, normalise=False)
         self.context_mlp = mlp([u, u], "context_mlp")
         self.where_image = cnn([f, f, f], 5, 2, "where_image")
-        self.where_clue = cnn([f, f, f], 5, 2, "where_clue")
+        self.where_clue = cnn([f, f, f], 5, 2, "where_clue", normalise=False)
         t = num_glimpses
         self.where_state = StepwiseStack([("dense", u, True), ("dense", u, True)], t, name="where_state")
         self.where_hidden = StepwiseStack([("dense", u, True)], t, name="where_hidden")

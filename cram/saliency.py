@@ -9,6 +9,8 @@ clue is the network's output thresholded at 0.5.
 import keras
 import tensorflow as tf
 
+from cram.networks import BN_MOMENTUM
+
 
 def target_region(mask, radius=2):
     """The binary target region: ``mask [B, H, W, 1]`` (ink) dilated by ``radius`` pixels."""
@@ -25,11 +27,13 @@ class SaliencyNetwork(keras.Model):
         super().__init__(**kwargs)
         self.filters = tuple(filters)
         self.down = [keras.Sequential([keras.layers.Conv2D(f, 3, 2, padding="same"),
-                                       keras.layers.BatchNormalization(), keras.layers.ELU()], name=f"down{k}")
+                                       keras.layers.BatchNormalization(momentum=BN_MOMENTUM), keras.layers.ELU()],
+                                      name=f"down{k}")
                      for k, f in enumerate(self.filters)]
         ups = list(reversed(self.filters[:-1])) + [16]
         self.up = [keras.Sequential([keras.layers.Conv2DTranspose(f, 3, 2, padding="same"),
-                                     keras.layers.BatchNormalization(), keras.layers.ELU()], name=f"up{k}")
+                                     keras.layers.BatchNormalization(momentum=BN_MOMENTUM), keras.layers.ELU()],
+                                    name=f"up{k}")
                    for k, f in enumerate(ups)]
         self.out = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="saliency")
 
