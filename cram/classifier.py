@@ -4,7 +4,7 @@
 import keras
 import tensorflow as tf
 
-from cram.networks import CRAMEncoder, clue_loss, mlp
+from cram.networks import CLUE_FORMS, CRAMEncoder, clue_loss, mlp
 from cram.saliency import SaliencyNetwork, target_region
 
 CLUES = ("saliency", "oracle", "none")
@@ -21,6 +21,8 @@ class CRAMClassifier(keras.Model):
         :func:`target_region` of the given ink mask) or ``none`` (an all-zero clue and no clue
         loss).
       clue_weight: lambda of the clue loss (ignored for ``none``).
+      clue_form: ``inside`` (default: windows onto the salient region) or ``cover``; see
+        :func:`cram.networks.clue_loss`.
       encoder kwargs: ``num_glimpses``, ``glimpse_size``, ``filters``, ``units``.
 
     Call args:
@@ -32,11 +34,14 @@ class CRAMClassifier(keras.Model):
     """
 
     def __init__(self, num_classes=10, clue="saliency", clue_weight=1.0, num_glimpses=8, glimpse_size=16,
-                 filters=32, units=256, **kwargs):
+                 filters=32, units=256, clue_form="inside", **kwargs):
         super().__init__(**kwargs)
         if clue not in CLUES:
             raise ValueError(f"unknown clue {clue!r}; valid: {', '.join(CLUES)}")
+        if clue_form not in CLUE_FORMS:
+            raise ValueError(f"unknown clue_form {clue_form!r}; valid: {', '.join(CLUE_FORMS)}")
         self.num_classes, self.clue_kind, self.clue_weight = num_classes, clue, clue_weight
+        self.clue_form = clue_form
         self.encoder = CRAMEncoder(num_glimpses, glimpse_size, filters, units, name="encoder")
         self.decoder = mlp([units, units, num_classes], "decoder")
         self.saliency = SaliencyNetwork(name="saliency_net") if clue == "saliency" else None
@@ -67,7 +72,7 @@ class CRAMClassifier(keras.Model):
     def losses_for(self, inputs, labels, training):
         out = self.explain(inputs, training=training)
         ce = keras.losses.sparse_categorical_crossentropy(labels, out["logits"], from_logits=True)
-        cl = clue_loss(out["clues"], out["thetas"], self.glimpse_size)
+        cl = clue_loss(out["clues"], out["thetas"], self.glimpse_size, self.clue_form)
         weight = 0.0 if self.clue_kind == "none" else self.clue_weight
         return out, tf.reduce_mean(ce), tf.reduce_mean(cl), weight
 
@@ -98,6 +103,7 @@ class CRAMClassifier(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(num_classes=self.num_classes, clue=self.clue_kind, clue_weight=self.clue_weight,
+                      clue_form=self.clue_form,
                       num_glimpses=self.encoder.num_glimpses, glimpse_size=self.glimpse_size,
                       filters=self.encoder.filters, units=self.encoder.units)
         return config

@@ -21,6 +21,7 @@ class CRAMConfig(JsonConfig):
     filters: int = 32
     units: int = 256
     clue_weight: float = 1.0
+    clue_form: str = ""  # "" is the task's default: "inside" (classify), "cover" (inpaint)
     adversarial_weight: float = 0.001
     batch_size: int = 64
     epochs: int = 10
@@ -28,5 +29,10 @@ class CRAMConfig(JsonConfig):
     saliency_epochs: int = 2
     svhn_source: str = "standin"
     seed: int = 0
+
+    @property
+    def resolved_clue_form(self):
+        """The clue loss form (see :func:`cram.networks.clue_loss`)."""
+        return self.clue_form or ("cover" if self.task == "inpaint" else "inside")
 
     ARCHITECTURE = ("task", "dataset", "clue", "num_glimpses", "glimpse_size", "filters", "units")

@@ -18,7 +18,7 @@ generator with theirs.
 import keras
 import tensorflow as tf
 
-from cram.networks import BN_MOMENTUM, CRAMEncoder, clue_loss, cnn, mlp
+from cram.networks import BN_MOMENTUM, CLUE_FORMS, CRAMEncoder, clue_loss, cnn, mlp
 
 PATCH = 16  # side of the local discriminator's patch, centred on the 8x8 hole
 
@@ -62,8 +62,11 @@ class CRAMInpainter(keras.Model):
     """
 
     def __init__(self, clue_weight=1.0, adversarial_weight=0.001, num_glimpses=4, glimpse_size=16, filters=32,
-                 units=256, **kwargs):
+                 units=256, clue_form="cover", **kwargs):
         super().__init__(**kwargs)
+        if clue_form not in CLUE_FORMS:
+            raise ValueError(f"unknown clue_form {clue_form!r}; valid: {', '.join(CLUE_FORMS)}")
+        self.clue_form = clue_form
         self.clue_weight, self.adversarial_weight = clue_weight, adversarial_weight
         self.encoder = CRAMEncoder(num_glimpses, glimpse_size, filters, units, name="encoder")
         self.generator = generator(units, filters)
@@ -114,7 +117,7 @@ class CRAMInpainter(keras.Model):
         out = self.complete(inputs, training=training)
         masks = inputs[1]
         hole_l1 = tf.reduce_sum(masks * tf.abs(out["generated"] - originals)) / (3.0 * tf.reduce_sum(masks))
-        clue = tf.reduce_mean(clue_loss(masks, out["thetas"], self.glimpse_size))
+        clue = tf.reduce_mean(clue_loss(masks, out["thetas"], self.glimpse_size, self.clue_form))
         fake_local, fake_global = self._judge(out["completed"], training)
         bce = keras.losses.binary_crossentropy
         adversarial = (tf.reduce_mean(bce(tf.ones_like(fake_local), fake_local))
@@ -158,7 +161,7 @@ class CRAMInpainter(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update(clue_weight=self.clue_weight, adversarial_weight=self.adversarial_weight,
+        config.update(clue_weight=self.clue_weight, adversarial_weight=self.adversarial_weight, clue_form=self.clue_form,
                       num_glimpses=self.encoder.num_glimpses, glimpse_size=self.glimpse_size,
                       filters=self.encoder.filters, units=self.encoder.units)
         return config

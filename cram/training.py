@@ -32,12 +32,14 @@ def build_model(config):
     if config.task == "inpaint":
         from cram.inpainting import CRAMInpainter
         model = CRAMInpainter(clue_weight=config.clue_weight, adversarial_weight=config.adversarial_weight,
+                              clue_form=config.resolved_clue_form,
                               num_glimpses=config.num_glimpses, glimpse_size=config.glimpse_size,
                               filters=config.filters, units=config.units)
         model.compile(generator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
                       discriminator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
     else:
-        model = CRAMClassifier(clue=config.clue, clue_weight=config.clue_weight, num_glimpses=config.num_glimpses,
+        model = CRAMClassifier(clue=config.clue, clue_weight=config.clue_weight, clue_form=config.resolved_clue_form,
+                               num_glimpses=config.num_glimpses,
                                glimpse_size=config.glimpse_size, filters=config.filters, units=config.units)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=5.0), jit_compile=False)
     shape = image_shape(config)

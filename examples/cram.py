@@ -26,6 +26,9 @@ flags.DEFINE_integer("epoch", 10, "Epochs to train.", lower_bound=1)
 flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
 flags.DEFINE_float("lr", 1e-4, "Adam learning rate (paper: 1e-4).", lower_bound=0)
 flags.DEFINE_float("clue_weight", 1.0, "Weight lambda of the clue loss.", lower_bound=0)
+flags.DEFINE_enum("clue_form", None, ["inside", "cover"],
+                  "Clue loss: windows inside the clue, or windows covering it (default: inside for classify, "
+                  "cover for inpaint; see cram.networks.clue_loss).")
 flags.DEFINE_float("adversarial_weight", 0.001, "Weight of the local + global GAN losses (inpaint).", lower_bound=0)
 flags.DEFINE_integer("units", 256, "LSTM and MLP width.", lower_bound=1)
 flags.DEFINE_integer("saliency_epochs", 2, "Epochs of saliency pre-training (classify, --clue saliency).",
@@ -54,7 +57,8 @@ def resolved_config():
         raise RunError("--task inpaint always uses the occlusion mask as its clue; drop --clue")
     clue = "oracle" if inpaint else (FLAGS.clue or "saliency")
     return CRAMConfig(task=FLAGS.task, dataset=dataset, clue=clue, num_glimpses=FLAGS.step or (4 if inpaint else 8),
-                      units=FLAGS.units, clue_weight=FLAGS.clue_weight, adversarial_weight=FLAGS.adversarial_weight,
+                      units=FLAGS.units, clue_weight=FLAGS.clue_weight, clue_form=FLAGS.clue_form or "",
+                      adversarial_weight=FLAGS.adversarial_weight,
                       batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
                       saliency_epochs=FLAGS.saliency_epochs, svhn_source=FLAGS.svhn_source, seed=FLAGS.seed)
 

@@ -27,6 +27,20 @@ def test_clue_loss_is_lower_when_the_glimpse_sits_on_the_clue():
     assert float(tape.gradient(loss, theta)[0, 0, 1]) < 0  # moving right lowers the loss
 
 
+def test_cover_clue_loss_is_zero_for_windows_that_contain_the_hole():
+    hole = tf.reshape(tf.constant(svhn.occlusion_mask(), tf.float32), [1, 32, 32, 1])
+    loss = {s: float(clue_loss(hole, tf.constant([[[s, 0.0, 0.0]]]), form="cover")[0])
+            for s in (1.0, 0.75, 0.15)}
+    away = float(clue_loss(hole, tf.constant([[[0.2, 0.8, 0.8]]]), form="cover")[0])
+    assert loss[1.0] < 0.01 and loss[0.75] < 0.01   # the whole hole in view, with its surroundings
+    assert 0.5 < loss[0.15] < 0.8                    # a window inside the hole sees part of it
+    assert away > 0.99
+    # "inside" prefers the small window that "cover" penalises
+    assert float(clue_loss(hole, tf.constant([[[0.15, 0.0, 0.0]]]), form="inside")[0]) < 0.01
+    with pytest.raises(ValueError, match="clue loss form"):
+        clue_loss(hole, tf.constant([[[0.5, 0.0, 0.0]]]), form="around")
+
+
 def test_encoder_shapes_and_theta_ranges():
     encoder = CRAMEncoder(num_glimpses=3, glimpse_size=8, filters=8, units=16)
     images = tf.random.uniform([2, 36, 44, 1], seed=1)
@@ -80,6 +94,7 @@ def test_inpainter_alternates_updates_and_keeps_known_pixels():
     keras.utils.set_random_seed(0)
     model = CRAMInpainter(num_glimpses=2, glimpse_size=8, filters=8, units=16)
     model.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    assert model.get_config()["clue_form"] == "cover"  # the inpainting default
     images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3)).astype(np.uint8)
     ds = svhn.make_svhn_occluded("validation", 8, images=images)
     (occluded, masks), originals = next(iter(ds))
