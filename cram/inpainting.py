@@ -161,8 +161,8 @@ class CRAMInpainter(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update(clue_weight=self.clue_weight, adversarial_weight=self.adversarial_weight, clue_form=self.clue_form,
-                      num_glimpses=self.encoder.num_glimpses, glimpse_size=self.glimpse_size,
+        config.update(clue_weight=self.clue_weight, adversarial_weight=self.adversarial_weight,
+                      clue_form=self.clue_form, num_glimpses=self.encoder.num_glimpses, glimpse_size=self.glimpse_size,
                       filters=self.encoder.filters, units=self.encoder.units)
         return config
 
