@@ -4,7 +4,7 @@
 import keras
 import tensorflow as tf
 
-from cram.networks import CLUE_FORMS, CRAMEncoder, clue_loss, mlp
+from cram.networks import CRAMEncoder, check_clue_form, clue_loss, mlp
 from cram.saliency import SaliencyNetwork, target_region
 
 CLUES = ("saliency", "oracle", "none")
@@ -38,10 +38,8 @@ class CRAMClassifier(keras.Model):
         super().__init__(**kwargs)
         if clue not in CLUES:
             raise ValueError(f"unknown clue {clue!r}; valid: {', '.join(CLUES)}")
-        if clue_form not in CLUE_FORMS:
-            raise ValueError(f"unknown clue_form {clue_form!r}; valid: {', '.join(CLUE_FORMS)}")
         self.num_classes, self.clue_kind, self.clue_weight = num_classes, clue, clue_weight
-        self.clue_form = clue_form
+        self.clue_form = check_clue_form(clue_form)
         self.encoder = CRAMEncoder(num_glimpses, glimpse_size, filters, units, name="encoder")
         self.decoder = mlp([units, units, num_classes], "decoder")
         self.saliency = SaliencyNetwork(name="saliency_net") if clue == "saliency" else None

@@ -18,7 +18,7 @@ generator with theirs.
 import keras
 import tensorflow as tf
 
-from cram.networks import BN_MOMENTUM, CLUE_FORMS, CRAMEncoder, clue_loss, cnn, mlp
+from cram.networks import BN_MOMENTUM, CRAMEncoder, check_clue_form, clue_loss, cnn, mlp
 
 PATCH = 16  # side of the local discriminator's patch, centred on the 8x8 hole
 
@@ -64,9 +64,7 @@ class CRAMInpainter(keras.Model):
     def __init__(self, clue_weight=1.0, adversarial_weight=0.001, num_glimpses=4, glimpse_size=16, filters=32,
                  units=256, clue_form="cover", **kwargs):
         super().__init__(**kwargs)
-        if clue_form not in CLUE_FORMS:
-            raise ValueError(f"unknown clue_form {clue_form!r}; valid: {', '.join(CLUE_FORMS)}")
-        self.clue_form = clue_form
+        self.clue_form = check_clue_form(clue_form)
         self.clue_weight, self.adversarial_weight = clue_weight, adversarial_weight
         self.encoder = CRAMEncoder(num_glimpses, glimpse_size, filters, units, name="encoder")
         self.generator = generator(units, filters)

@@ -196,6 +196,13 @@ class CRAMEncoder(keras.layers.Layer):
 CLUE_FORMS = ("inside", "cover")
 
 
+def check_clue_form(form):
+    """Returns ``form`` if it is one of :data:`CLUE_FORMS`; raises ValueError otherwise."""
+    if form not in CLUE_FORMS:
+        raise ValueError(f"unknown clue loss form {form!r}; valid: {', '.join(CLUE_FORMS)}")
+    return form
+
+
 def window_coverage(clues, thetas):
     """The share of each clue inside each glimpse window: ``clues [B, H, W, 1]`` binary,
     ``thetas [B, T, 3]`` -> ``[B, T]`` in [0, 1] (1 for an empty clue). Window t is
@@ -205,14 +212,14 @@ def window_coverage(clues, thetas):
     thetas = tf.convert_to_tensor(thetas, tf.float32)
     height, width = clues.shape[1], clues.shape[2]
 
-    def inside(size, centre, scale):  # [B, T, size]: the window's weight on each pixel row/column
+    def window_weights(size, centre, scale):  # [B, T, size]: the window's weight per pixel row/column
         coords = tf.linspace(-1.0, 1.0, size)
         pixel = 2.0 / (size - 1)
         distance = tf.abs(coords[None, None, :] - centre[..., None])
         return tf.clip_by_value((scale[..., None] - distance) / pixel + 0.5, 0.0, 1.0)
 
     s, tx, ty = thetas[..., 0], thetas[..., 1], thetas[..., 2]
-    in_x, in_y = inside(width, tx, s), inside(height, ty, s)          # [B, T, W], [B, T, H]
+    in_x, in_y = window_weights(width, tx, s), window_weights(height, ty, s)  # [B, T, W], [B, T, H]
     covered = tf.einsum("bhw,bth,btw->bt", clues[..., 0], in_y, in_x)
     total = tf.reduce_sum(clues, axis=[1, 2, 3])[:, None]
     return tf.where(total > 0, covered / tf.maximum(total, 1e-6), 1.0)
@@ -236,9 +243,7 @@ def clue_loss(clues, thetas, sensor_size=16, form="inside"):
 
     ``inside`` samples the clue bilinearly, like the image; both are differentiable in theta.
     """
-    if form not in CLUE_FORMS:
-        raise ValueError(f"unknown clue loss form {form!r}; valid: {', '.join(CLUE_FORMS)}")
-    if form == "cover":
+    if check_clue_form(form) == "cover":
         return tf.reduce_mean(1.0 - window_coverage(clues, thetas), axis=1)
     t = thetas.shape[1]
     flat = tf.reshape(thetas, [-1, 3])

@@ -39,8 +39,8 @@ def build_model(config):
                       discriminator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
     else:
         model = CRAMClassifier(clue=config.clue, clue_weight=config.clue_weight, clue_form=config.resolved_clue_form,
-                               num_glimpses=config.num_glimpses,
-                               glimpse_size=config.glimpse_size, filters=config.filters, units=config.units)
+                               num_glimpses=config.num_glimpses, glimpse_size=config.glimpse_size,
+                               filters=config.filters, units=config.units)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=5.0), jit_compile=False)
     shape = image_shape(config)
     model((tf.zeros([1, *shape]), tf.zeros([1, *shape[:2], 1])))

@@ -39,6 +39,9 @@ def test_cover_clue_loss_is_zero_for_windows_that_contain_the_hole():
     assert float(clue_loss(hole, tf.constant([[[0.15, 0.0, 0.0]]]), form="inside")[0]) < 0.01
     with pytest.raises(ValueError, match="clue loss form"):
         clue_loss(hole, tf.constant([[[0.5, 0.0, 0.0]]]), form="around")
+    for model in (CRAMClassifier, CRAMInpainter):  # refused at construction, not at the first step
+        with pytest.raises(ValueError, match="clue loss form 'around'"):
+            model(clue_form="around")
 
 
 def test_encoder_shapes_and_theta_ranges():
