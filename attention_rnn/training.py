@@ -13,7 +13,7 @@ from attention_rnn import visualize
 from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, checkpoint_path,
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,
                       epochs_backed_up, load_config, load_weights, prepare_run_dir)
 
 
@@ -92,8 +92,7 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     callbacks = [SafeBackup(backup_dir, double_checkpoint=True, delete_checkpoint=False), StopOnNaN(),
                  Checkpoints(model_dir), keras.callbacks.TensorBoard(log_dir, write_graph=False),
                  MaskPictures(log_dir, val_inputs, val_answers, note=data_note(config, backgrounds))]
-    if minutes:
-        callbacks.append(TimeBudget(minutes))
+    callbacks.append(TimeBudget(minutes, model_dir))  # counted over every sitting of the run
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)

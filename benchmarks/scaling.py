@@ -22,7 +22,7 @@ FLAGS = flags.FLAGS
 
 
 def child(setting):
-    from ram import distribute
+    from trainkit import distribute
     kind, count = setting.split(":")
     count = int(count)
     if kind == "cpu" and count > 1:

@@ -12,7 +12,7 @@ from cram import visualize
 from cram.classifier import CRAMClassifier
 from cram.config import CRAMConfig
 from cram.saliency import SaliencyNetwork, target_region
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, checkpoint_path,
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,
                       epochs_backed_up, load_config, load_weights, prepare_run_dir)
 
 SALIENCY_WEIGHTS = "saliency.weights.h5"
@@ -28,7 +28,7 @@ def image_shape(config):
 
 def build_model(config):
     """A compiled, built CRAM model for ``config`` (Adam at ``config.learning_rate``). No XLA:
-    it was slower here (107 vs 154 images/s on the clutter classifier, 2 CPU cores)."""
+    it was slower on the 2-core CPU machine (``python -m benchmarks.cram_throughput``)."""
     if config.task == "inpaint":
         from cram.inpainting import CRAMInpainter
         model = CRAMInpainter(clue_weight=config.clue_weight, adversarial_weight=config.adversarial_weight,
@@ -140,8 +140,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     callbacks = [SafeBackup(backup_dir, double_checkpoint=True, delete_checkpoint=False), StopOnNaN(),
                  Checkpoints(model_dir, *monitor), keras.callbacks.TensorBoard(log_dir, write_graph=False),
                  GlimpseWindows(log_dir, val_batch, note=note)]
-    if minutes:
-        callbacks.append(TimeBudget(minutes))
+    callbacks.append(TimeBudget(minutes, model_dir))  # counted over every sitting of the run
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from data.sources import DataError, load_mnist
+from data.sources import DataError, check_count, load_mnist
 
 KINDS = ("mref", "mdist", "mbg")
 SPLIT_SIZES = {"train": 30_000, "validation": 10_000, "test": 10_000}
@@ -226,7 +226,7 @@ def render_split(kind, split, seed=0, mnist=None, size=None, backgrounds=None, c
       [N] int32`` (colours), ``scales [N] float32``, ``masks [N, 100, 100] bool``.
     """
     import keras  # the progress bar; imported late so that data/ loads without Keras
-    count = size or SPLIT_SIZES[split]
+    count = SPLIT_SIZES[split] if check_count("size", size) is None else size
     path = None
     if cache_dir:
         tag = "_sun397" if backgrounds is not None else ""
@@ -292,7 +292,7 @@ def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=Non
       100, 1] float32), answers)``. Train batches drop the remainder.
     """
     _check_args(kind, split, batch_size, backgrounds)
-    count = size or SPLIT_SIZES[split]
+    count = SPLIT_SIZES[split] if check_count("size", size) is None else size
     specs = [tf.uint8, tf.int32, tf.int32, tf.float32, tf.bool]
     shapes = [[SIZE, SIZE, 3], [], [], [], [SIZE, SIZE]]
     if cache_dir:

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from data import canvas
-from data.sources import DataError, load_mnist
+from data.sources import DataError, check_count, check_labels, load_mnist
 
 DATASETS = tuple(canvas.SPECS)
 SPLITS = ("train", "validation", "test")
@@ -74,6 +74,7 @@ def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
         raise DataError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
+    limit = check_count("limit", limit)
     if mnist is None:
         mnist = load_mnist(source, data_dir)
     x, y = mnist[split]
@@ -82,11 +83,15 @@ def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
     n = len(x)
     if n == 0:
         raise DataError(f"split {split!r} of data set {name!r} is empty")
+    check_labels(y, what=f"labels of split {split!r}")
+    if drop_remainder is None:
+        drop_remainder = split == "train"
+    if drop_remainder and n < batch_size:
+        raise DataError(f"split {split!r} has {n} examples, fewer than one batch of {batch_size}; "
+                        "lower the batch size or use more data")
     # uint8 keeps the in-graph pool small (39 MB for 50,000 digits); /255 restores the floats.
     pool = tf.constant(np.rint(np.asarray(x) * 255.0).astype(np.uint8))
     labels = tf.constant(np.asarray(y).astype(np.int32))
-    if drop_remainder is None:
-        drop_remainder = split == "train"
 
     def draw(indices, params):
         digits = tf.cast(tf.gather(pool, indices), tf.float32) / 255.0

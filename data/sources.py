@@ -44,6 +44,26 @@ class DataError(Exception):
     """A data set could not be loaded; the message says why and what to do."""
 
 
+def check_count(name, value, allow_none=True):
+    """``value`` if it is a positive int (or None when ``allow_none``); else :class:`DataError`
+    naming ``name``. ``0`` is refused, not read as "all": a count of nothing is a mistake."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise DataError(f"{name} must be a positive integer{' or None' if allow_none else ''}, got {value!r}")
+    return int(value)
+
+
+def check_labels(labels, num_classes=10, what="labels"):
+    """Raises :class:`DataError` unless every label is an integer class in ``[0, num_classes)``."""
+    labels = np.asarray(labels)
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0
+                        or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)][:5].tolist() if np.issubdtype(labels.dtype, np.number) else []
+        raise DataError(f"{what} must be integer classes 0-{num_classes - 1}; found {bad} "
+                        f"(dtype {labels.dtype}); the file is damaged or not MNIST-format")
+
+
 def load_mnist(source="offline", data_dir=None, validation_size=10_000):
     """Loads MNIST (or any MNIST-format set, such as Fashion-MNIST) as NumPy arrays.
 
@@ -90,6 +110,8 @@ def _split_validation(train_x, train_y, test_x, test_y, validation_size, where):
         raise DataError(f"{where}: validation_size={validation_size} must be between 1 and the "
                         f"number of training images minus one ({len(train_x) - 1})")
     cut = len(train_x) - validation_size
+    check_labels(train_y, what=f"{where}: training labels")
+    check_labels(test_y, what=f"{where}: test labels")
     return _readonly({
         "train": (train_x[:cut], train_y[:cut]),
         "validation": (train_x[cut:], train_y[cut:]),

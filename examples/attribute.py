@@ -7,9 +7,8 @@ background; MDIST: plus distractors; MBG: natural backgrounds, offline a labelle
 """
 
 import os
-import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
 ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
@@ -46,12 +45,14 @@ def run():
     from attention_rnn import training
     from attention_rnn.config import AttributeConfig
     from attention_rnn.export import export_saved_model
-    from trainkit import RunError, refuse_nonempty_dir
+    from trainkit import RunError, check_output_dir, refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
         raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
     if FLAGS.export:
         refuse_nonempty_dir(FLAGS.export)
+    if FLAGS.predict and FLAGS.predict_dir:
+        check_output_dir(FLAGS.predict_dir, "--predict_dir")
     model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}_{FLAGS.attention}")
     backgrounds = None
     if FLAGS.dataset == "mbg" and FLAGS.backgrounds == "sun397":
@@ -92,16 +93,8 @@ def run():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    logging.set_verbosity(logging.WARNING)
-    from data import DataError
-    from trainkit import RunError
-    try:
-        sys.exit(run())
-    except (DataError, RunError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    from trainkit.cli import run_main
+    run_main(run, argv)
 
 
 if __name__ == "__main__":

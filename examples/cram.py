@@ -6,9 +6,8 @@
 """
 
 import os
-import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
 flags.DEFINE_enum("task", "classify", ["classify", "inpaint"], "Clued classification or SVHN inpainting.")
 flags.DEFINE_string("dataset", None, "classify: center, translate, clutter (default) or clutter100; "
@@ -66,12 +65,14 @@ def resolved_config():
 def run():
     import data
     from cram import export, training, visualize
-    from trainkit import RunError, refuse_nonempty_dir
+    from trainkit import RunError, check_output_dir, refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
         raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
     if FLAGS.export:
         refuse_nonempty_dir(FLAGS.export)
+    if FLAGS.predict and FLAGS.predict_dir:
+        check_output_dir(FLAGS.predict_dir, "--predict_dir")
     config = resolved_config()
     default_dir = f"cram_{config.task}_{config.dataset}" + (f"_{config.clue}" if config.task == "classify" else "")
     model_dir = FLAGS.model_dir or os.path.join("runs", default_dir)
@@ -105,16 +106,8 @@ def run():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    logging.set_verbosity(logging.WARNING)
-    from data import DataError
-    from trainkit import RunError
-    try:
-        sys.exit(run())
-    except (DataError, RunError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    from trainkit.cli import run_main
+    run_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ Flags mirror the original TF repo (``--train --eval --predict --batch --epoch --
 default per data set (see ``ram/config.py``) and explicit values win.
 """
 
+import math
 import os
-import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print the test error of the model in --model_dir.")
@@ -17,17 +17,32 @@ flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_
 flags.DEFINE_integer("batch", 128, "Batch size.", lower_bound=1)
 flags.DEFINE_integer("epoch", 10, "Epochs to train (short default; the original ran 1,000-2,000).", lower_bound=1)
 flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
-flags.DEFINE_float("lr", 1e-3, "Initial learning rate (x0.97 every 500 steps, floor lr/10).", lower_bound=0)
+flags.DEFINE_float("lr", None, "Initial learning rate (default per data set; decays by --decay_rate every "
+                   "--decay_steps steps, floor lr/10).", lower_bound=0)
 flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
 flags.DEFINE_enum("dataset", "center", ["center", "translate", "clutter", "clutter100"], "Data set.")
 flags.DEFINE_integer("step", None, "Glimpses per image (default per data set).", lower_bound=1)
 flags.DEFINE_integer("glimpse", None, "Side of the smallest glimpse patch (default per data set).", lower_bound=1)
 flags.DEFINE_integer("scale", None, "Number of glimpse scales (default per data set).", lower_bound=1)
-flags.DEFINE_float("std", 0.11, "Standard deviation of the location policy, in location units.", lower_bound=1e-6)
+flags.DEFINE_float("std", None, "Standard deviation of the location policy, in location units (default per "
+                   "data set).", lower_bound=1e-6)
 flags.DEFINE_float("pixel", None, "Pixels per unit of location (default per data set).", lower_bound=1e-6)
 flags.DEFINE_float("reinforce_weight", 0.01, "Weight of the REINFORCE term (see RecurrentAttentionModel).",
                    lower_bound=0)
-flags.DEFINE_enum("core", "rnn", ["rnn", "lstm"], "Core network.")
+flags.DEFINE_enum("std_schedule", None, ["fixed", "anneal", "learned"],
+                  "Policy std: fixed at --std, annealed from --std to --std_final, or learned (default per data set).")
+flags.DEFINE_float("std_final", None, "Last std of --std_schedule anneal.", lower_bound=1e-6)
+flags.DEFINE_integer("std_anneal_steps", None, "Training steps of --std_schedule anneal.", lower_bound=1)
+flags.DEFINE_bool("detach_policy", None, "Location network sees stop_gradient(h_t): REINFORCE trains it alone "
+                  "(default per data set).")
+flags.DEFINE_enum("location_activation", None, ["clip", "tanh"],
+                  "How the policy's mean is kept in [-1, 1] (default per data set).")
+flags.DEFINE_bool("location_zero_init", None, "Start the location network's kernel at zero (default per "
+                  "data set).")
+flags.DEFINE_float("decay_rate", None, "Learning-rate factor every --decay_steps steps (1: constant).",
+                   lower_bound=1e-6, upper_bound=1.0)
+flags.DEFINE_integer("decay_steps", None, "Steps between learning-rate decays.", lower_bound=1)
+flags.DEFINE_enum("core", None, ["rnn", "lstm"], "Core network (default per data set).")
 flags.DEFINE_integer("mc_samples", 1, "Evaluate by averaging this many sampled glimpse paths (1: mean path).",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of data placement, initialisation and location noise.")
@@ -43,38 +58,51 @@ flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical
                      lower_bound=1)
 flags.DEFINE_integer("backup_steps", None, "Back up for resumption every N steps (default: every epoch).",
                      lower_bound=1)
+flags.DEFINE_integer("steps_per_execution", None, "Train steps per call into XLA (default: the largest divisor "
+                     "of the steps per epoch up to 5; python -m benchmarks.ram_throughput measures yours).",
+                     lower_bound=1)
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
+
+for _name in ("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight"):
+    # The bounds above let nan and inf through ("nan < 1e-6" is false): refuse them here.
+    flags.register_validator(_name, lambda v: v is None or math.isfinite(v),
+                             message=f"--{_name} must be a finite number")
 
 
 def run():
     # Imported here so that --help and flag errors answer at once, without loading TensorFlow.
-    from ram import distribute
+    from trainkit import distribute
     if FLAGS.cpu_replicas:
         distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
     import data
     from ram import training, visualize
     from ram.config import RAMConfig
     from ram.export import export_saved_model
-    from trainkit import refuse_nonempty_dir
+    from trainkit import check_output_dir, refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
         raise training.RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
     if FLAGS.export:
         refuse_nonempty_dir(FLAGS.export)
+    if FLAGS.predict and FLAGS.predict_dir:
+        check_output_dir(FLAGS.predict_dir, "--predict_dir")
     model_dir = FLAGS.model_dir or os.path.join("runs", f"ram_{FLAGS.dataset}")
     mnist = data.load_mnist(FLAGS.source, FLAGS.data_dir, validation_size=FLAGS.validation_size)
     if FLAGS.train:
         config = RAMConfig.for_dataset(
             FLAGS.dataset, num_glimpses=FLAGS.step, patch_size=FLAGS.glimpse, num_scales=FLAGS.scale,
             unit_pixels=FLAGS.pixel, std=FLAGS.std, core=FLAGS.core, reinforce_weight=FLAGS.reinforce_weight,
-            batch_size=FLAGS.batch,
+            batch_size=FLAGS.batch, std_schedule=FLAGS.std_schedule, std_final=FLAGS.std_final,
+            std_anneal_steps=FLAGS.std_anneal_steps, detach_policy=FLAGS.detach_policy,
+            location_activation=FLAGS.location_activation, location_zero_init=FLAGS.location_zero_init,
+            decay_rate=FLAGS.decay_rate, decay_steps=FLAGS.decay_steps,
             epochs=FLAGS.epoch, learning_rate=FLAGS.lr, mc_samples=FLAGS.mc_samples, seed=FLAGS.seed)
         print(f"training RAM on {config.dataset} into {model_dir}: {config.num_glimpses} glimpses of "
               f"{config.num_scales} x {config.patch_size}x{config.patch_size}, pixel {config.unit_pixels:g}")
         history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes,
                                  strategy=distribute.make_strategy(FLAGS.strategy),
-                                 backup_steps=FLAGS.backup_steps)
+                                 backup_steps=FLAGS.backup_steps, steps_per_execution=FLAGS.steps_per_execution)
         if history.nan_stopped:
             return 1
     model = config = None
@@ -96,17 +124,8 @@ def run():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    logging.set_verbosity(logging.WARNING)
-    from data import DataError
-    from ram.distribute import StrategyError
-    from ram.training import RunError
-    try:
-        sys.exit(run())
-    except (DataError, RunError, StrategyError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    from trainkit.cli import run_main
+    run_main(run, argv)
 
 
 if __name__ == "__main__":

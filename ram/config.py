@@ -24,6 +24,12 @@ class RAMConfig(JsonConfig):
     num_scales: int = 3
     unit_pixels: float = 26.0
     std: float = 0.11
+    std_schedule: str = "fixed"
+    std_final: float = 0.05
+    std_anneal_steps: int = 10_000
+    detach_policy: bool = False
+    location_activation: str = "clip"
+    location_zero_init: bool = False
     core: str = "rnn"
     reinforce_weight: float = 0.01
     random_locations: bool = False
@@ -48,8 +54,11 @@ class RAMConfig(JsonConfig):
         return dict(num_glimpses=self.num_glimpses, patch_size=self.patch_size, num_scales=self.num_scales,
                     unit_pixels=self.unit_pixels, std=self.std, core=self.core,
                     reinforce_weight=self.reinforce_weight, random_locations=self.random_locations,
-                    mc_samples=self.mc_samples, seed=self.seed)
+                    mc_samples=self.mc_samples, seed=self.seed, std_schedule=self.std_schedule,
+                    std_final=self.std_final, std_anneal_steps=self.std_anneal_steps,
+                    detach_policy=self.detach_policy, location_activation=self.location_activation,
+                    location_zero_init=self.location_zero_init)
 
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
     ARCHITECTURE = ("dataset", "num_glimpses", "patch_size", "num_scales", "unit_pixels", "core",
-                    "random_locations")
+                    "random_locations", "std_schedule", "location_activation")

@@ -7,6 +7,7 @@ import tensorflow_probability as tfp
 from ram.networks import ActionNetwork, BaselineNetwork, CoreNetwork, GlimpseNetwork, LocationNetwork
 
 LOSS_TERMS = ("loss", "classification_loss", "reinforce_loss", "baseline_loss")
+STD_SCHEDULES = ("fixed", "anneal", "learned")
 
 
 @keras.saving.register_keras_serializable(package="ram")
@@ -34,7 +35,20 @@ class RecurrentAttentionModel(keras.Model):
     Args:
       num_glimpses: T.
       patch_size, num_scales, scale_factor, unit_pixels: the :class:`ram.GlimpseSensor`.
-      std: the location policy's fixed standard deviation, in location units.
+      std: the location policy's standard deviation, in location units (its start value
+        when annealed or learned).
+      std_schedule: ``"fixed"``; ``"anneal"``, linearly from ``std`` to ``std_final`` over
+        the first ``std_anneal_steps`` training steps, then ``std_final`` (sampled evaluation,
+        ``mc_samples > 1``, uses ``std_final``); or ``"learned"``, a trainable scalar
+        (see :class:`ram.networks.LocationNetwork`).
+      std_final, std_anneal_steps: the ``"anneal"`` schedule.
+      detach_policy: the location network sees ``stop_gradient(h_t)``, as the baseline does
+        (kevinzakka's PyTorch RAM), so the REINFORCE gradient trains the location network
+        alone; False lets it reach the core and glimpse networks through ``mu_t``.
+      location_activation: ``"clip"`` or ``"tanh"``, how the policy's mean is kept in [-1, 1]
+        (see :class:`ram.networks.LocationNetwork`).
+      location_zero_init: start the location network's kernel at zero (see
+        :class:`ram.networks.LocationNetwork`).
       core: ``"rnn"`` (the paper's equations) or ``"lstm"``.
       num_classes: number of classes.
       mc_samples: evaluation averages class probabilities over this many sampled paths;
@@ -46,13 +60,12 @@ class RecurrentAttentionModel(keras.Model):
         multi-replica run the same draws as one device on the same global batches.
       hidden_glimpse, hidden_location, glimpse_units, core_units: network widths
         (paper: 128, 128, 256, 256).
-      reinforce_weight: weight of the REINFORCE term. Its gradient also reaches the core and
-        glimpse networks (through ``mu_t``), where at first it is mostly noise (rewards are
-        random) and ~10x larger than the classification gradient; Adam then scales the shared
-        weights' steps by that noise. 0.01 (as in kevinzakka's PyTorch RAM) keeps it from
-        drowning the classifier; the location network itself sees only this term, and Adam's
-        per-parameter scaling makes its steps insensitive to the weight. Measured on translate
-        (4 epochs): 0.01 -> 87.6% validation accuracy, 0.1 -> 84.1%, 1.0 -> ~25%.
+      reinforce_weight: weight of the REINFORCE term. Unless ``detach_policy``, its gradient
+        also reaches the core and glimpse networks (through ``mu_t``), where at first it is
+        mostly noise (rewards are random) and larger than the classification gradient; Adam
+        then scales the shared weights' steps by that noise. 0.01 (as in kevinzakka's PyTorch
+        RAM) keeps it from drowning the classifier; the location network itself sees only this
+        term, and Adam's per-parameter scaling makes its steps insensitive to the weight.
       random_locations: look at uniformly random locations instead (a control: no policy).
 
     Call returns a dict: ``probabilities`` ``[B, num_classes]`` float32 and ``locations``
@@ -61,7 +74,9 @@ class RecurrentAttentionModel(keras.Model):
 
     def __init__(self, num_glimpses=6, patch_size=12, num_scales=3, scale_factor=2.0, unit_pixels=None,
                  std=0.11, core="rnn", num_classes=10, mc_samples=1, seed=0, hidden_glimpse=128,
-                 hidden_location=128, glimpse_units=256, core_units=256, reinforce_weight=0.01, random_locations=False, **kwargs):
+                 hidden_location=128, glimpse_units=256, core_units=256, reinforce_weight=0.01,
+                 random_locations=False, std_schedule="fixed", std_final=0.05, std_anneal_steps=10_000,
+                 detach_policy=False, location_activation="clip", location_zero_init=False, **kwargs):
         super().__init__(**kwargs)
         if num_glimpses < 1:
             raise ValueError(f"num_glimpses must be >= 1, got {num_glimpses}")
@@ -69,13 +84,21 @@ class RecurrentAttentionModel(keras.Model):
             raise ValueError(f"std must be > 0, got {std}")
         if mc_samples < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        if std_schedule not in STD_SCHEDULES:
+            raise ValueError(f"unknown std_schedule {std_schedule!r}; valid: {', '.join(STD_SCHEDULES)}")
+        if std_schedule == "anneal" and not (std_final > 0 and std_anneal_steps >= 1):
+            raise ValueError(f"std_schedule 'anneal' needs std_final > 0 and std_anneal_steps >= 1, "
+                             f"got {std_final} and {std_anneal_steps}")
+        self.std_schedule, self.std_final = std_schedule, float(std_final)
+        self.std_anneal_steps, self.detach_policy = int(std_anneal_steps), bool(detach_policy)
         self.num_glimpses, self.std, self.mc_samples, self.seed = num_glimpses, float(std), mc_samples, seed
         self.reinforce_weight = float(reinforce_weight)
         self.random_locations = bool(random_locations)
         self.glimpse_net = GlimpseNetwork(patch_size, num_scales, scale_factor, unit_pixels, hidden_glimpse,
                                           hidden_location, glimpse_units, name="glimpse_network")
         self.core = CoreNetwork(core_units, core, name="core_network")
-        self.location_net = LocationNetwork(std, name="location_network")
+        self.location_net = LocationNetwork(std, learn_std=std_schedule == "learned", activation=location_activation,
+                                            zero_init=location_zero_init, name="location_network")
         self.action_net = ActionNetwork(num_classes, name="action_network")
         self.baseline_net = BaselineNetwork(name="baseline_network")
         self.trackers = {name: keras.metrics.Mean(name=name)
@@ -85,7 +108,10 @@ class RecurrentAttentionModel(keras.Model):
                             num_classes=num_classes, mc_samples=mc_samples, seed=seed,
                             hidden_glimpse=hidden_glimpse, hidden_location=hidden_location,
                             glimpse_units=glimpse_units, core_units=core_units,
-                            reinforce_weight=reinforce_weight, random_locations=random_locations)
+                            reinforce_weight=reinforce_weight, random_locations=random_locations,
+                            std_schedule=std_schedule, std_final=std_final, std_anneal_steps=std_anneal_steps,
+                            detach_policy=detach_policy, location_activation=location_activation,
+                            location_zero_init=location_zero_init)
 
     @property
     def sensor(self):
@@ -115,17 +141,30 @@ class RecurrentAttentionModel(keras.Model):
         replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
         return sampler([batch * replicas, 2], seed)[replica * batch:(replica + 1) * batch]
 
-    def forward(self, images, sample, step=0):
+    def policy_std(self, step=None):
+        """The policy's standard deviation at training step ``step`` (None: after training)."""
+        if self.std_schedule == "learned":
+            return self.location_net.sigma()
+        if self.std_schedule == "fixed":
+            return tf.constant(self.std, tf.float32)
+        if step is None:
+            return tf.constant(self.std_final, tf.float32)
+        progress = tf.minimum(tf.cast(step, tf.float32) / self.std_anneal_steps, 1.0)
+        return self.std + (self.std_final - self.std) * progress
+
+    def forward(self, images, sample, step=0, std_step=None):
         """Runs the glimpse loop.
 
         Args:
           images: ``[B, H, W, C]`` float32.
           sample: True to sample each ``l_t`` from the policy, False to use its mean.
           step: int or int tensor keying the location noise (the training step).
+          std_step: the training step the policy's std is taken at (see ``std_schedule``);
+            None for the std after training.
 
         Returns:
           dict: ``logits`` ``[B, classes]``; ``mu``, ``locations`` ``[B, T, 2]``;
-          ``baselines`` ``[B, T]``; ``states`` ``[B, T, units]`` (h_1..h_T).
+          ``baselines`` ``[B, T]``; ``states`` ``[B, T, units]`` (h_1..h_T); ``std`` scalar.
         """
         images = self._check_images(images)
         batch = tf.shape(images)[0]
@@ -133,10 +172,11 @@ class RecurrentAttentionModel(keras.Model):
         h_t = state[0]
         mus, locations, baselines, states = [], [], [], []
         base_seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64)])
+        std = self.policy_std(std_step)
         for t in range(self.num_glimpses):
             seed_t = tf.random.experimental.stateless_fold_in(base_seed, t)
             noise = self._draw(tf.random.stateless_normal, batch, seed_t) if sample else None
-            mu_t, l_t = self.location_net(h_t, noise)
+            mu_t, l_t = self.location_net(tf.stop_gradient(h_t) if self.detach_policy else h_t, noise, std)
             if self.random_locations:  # the control of benchmarks/ram_accuracy.py
                 uniform = lambda shape, seed: tf.random.stateless_uniform(shape, seed, -1.0, 1.0)  # noqa: E731
                 l_t = self._draw(uniform, batch, tf.random.experimental.stateless_fold_in(seed_t, 1))
@@ -147,7 +187,7 @@ class RecurrentAttentionModel(keras.Model):
             locations.append(l_t)
             states.append(h_t)
         return {"logits": self.action_net(h_t), "mu": tf.stack(mus, 1), "locations": tf.stack(locations, 1),
-                "baselines": tf.stack(baselines, 1), "states": tf.stack(states, 1)}
+                "baselines": tf.stack(baselines, 1), "states": tf.stack(states, 1), "std": std}
 
     def call(self, images, training=None):
         if training:
@@ -188,7 +228,7 @@ class RecurrentAttentionModel(keras.Model):
         classification = tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
         reward = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
-        policy = tfp.distributions.Normal(loc=out["mu"], scale=self.std)
+        policy = tfp.distributions.Normal(loc=out["mu"], scale=out["std"])
         log_pi = tf.reduce_sum(policy.log_prob(tf.stop_gradient(out["locations"])), axis=-1)  # [B, T]
         advantage = tf.stop_gradient(reward[:, None] - out["baselines"])
         reinforce = -tf.reduce_mean(tf.reduce_sum(log_pi * advantage, axis=1))
@@ -219,7 +259,8 @@ class RecurrentAttentionModel(keras.Model):
     def train_step(self, data):
         images, labels = data[0], data[1]
         with tf.GradientTape() as tape:
-            out = self.forward(images, sample=True, step=self.optimizer.iterations)
+            step = self.optimizer.iterations
+            out = self.forward(images, sample=True, step=step, std_step=step)
             losses = self.compute_ram_losses(out, labels)
             # Each replica's loss is a mean over its slice; gradients are summed across
             # replicas, so dividing by their number gives the mean over the global batch.

@@ -1,6 +1,7 @@
 """The five networks of RAM (Mnih et al. 2014, Section 3.1 and Fig. 1)."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from ram.glimpse import GlimpseSensor
@@ -97,34 +98,58 @@ class CoreNetwork(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ram")
 class LocationNetwork(keras.layers.Layer):
-    """``f_l``: a Gaussian policy over the next location, with fixed standard deviation.
+    """``f_l``: a Gaussian policy over the next location.
 
-    ``mu = clip(fc(h_t), -1, 1)``; ``l_t = clip(mu + std * eps, -1, 1)`` when sampling,
-    ``l_t = mu`` otherwise. The sample is a constant for backprop: the network learns only
-    through ``log pi(l_t | mu)`` in the REINFORCE term.
+    ``mu = clip(fc(h_t), -1, 1)`` (``activation="clip"``) or ``mu = tanh(fc(h_t))``
+    (``"tanh"``, as kevinzakka's PyTorch RAM: a clipped mean has no gradient once it leaves
+    [-1, 1], so a policy pushed to the border cannot come back); ``l_t = clip(mu + sigma *
+    eps, -1, 1)`` when sampling, ``l_t = mu`` otherwise. ``zero_init`` starts ``fc``'s kernel
+    at zero, so every glimpse starts at the bias (the centre): the core's state grows in norm
+    step after step and while training, and through a random kernel that growth alone pushes
+    later means to the border, where a clipped mean has no gradient to come back. The sample is a constant for backprop: the network learns only
+    through ``log pi(l_t | mu, sigma)`` in the REINFORCE term.
+
+    ``sigma`` is the ``std`` the model passes in (fixed or annealed), or, with
+    ``learn_std=True``, ``exp(log_std)``, a trainable scalar initialised at ``log(std)`` and
+    bounded to [0.01, 1] location units (below, ``log pi`` explodes; above, every glimpse is
+    noise), trained by the same REINFORCE term.
 
     Call args:
       h_t: ``[B, units]`` float32.
       noise: ``[B, 2]`` standard normal draws, or None for the mean.
+      std: scalar float32, the policy's standard deviation when ``learn_std`` is False.
 
     Returns:
       ``(mu, l_t)``, each ``[B, 2]`` float32, ``(x, y)`` in [-1, 1].
     """
 
-    def __init__(self, std, **kwargs):
+    def __init__(self, std, learn_std=False, activation="clip", zero_init=False, **kwargs):
         super().__init__(**kwargs)
-        self.std = float(std)
-        self.fc = _dense(2, "fc")
+        if activation not in ("clip", "tanh"):
+            raise ValueError(f"unknown location activation {activation!r}; valid: clip, tanh")
+        self.std, self.activation = float(std), activation
+        self.learn_std, self.zero_init = bool(learn_std), bool(zero_init)
+        self.fc = keras.layers.Dense(2, kernel_initializer="zeros" if zero_init else "glorot_uniform", name="fc")
+        if self.learn_std:  # made here: the model reads sigma before this layer's first call
+            self.log_std = self.add_weight(name="log_std", shape=(), trainable=True,
+                                           initializer=keras.initializers.Constant(float(np.log(self.std))))
 
-    def call(self, h_t, noise=None):
-        mu = tf.clip_by_value(self.fc(h_t), -1.0, 1.0)
+    def sigma(self, std=None):
+        """The policy's standard deviation: scalar float32."""
+        if self.learn_std:
+            return tf.exp(tf.clip_by_value(self.log_std, float(np.log(0.01)), 0.0))
+        return tf.constant(self.std, tf.float32) if std is None else tf.cast(std, tf.float32)
+
+    def call(self, h_t, noise=None, std=None):
+        mu = self.fc(h_t)
+        mu = tf.tanh(mu) if self.activation == "tanh" else tf.clip_by_value(mu, -1.0, 1.0)
         if noise is None:
             return mu, tf.stop_gradient(mu)
-        return mu, tf.stop_gradient(tf.clip_by_value(mu + self.std * noise, -1.0, 1.0))
+        return mu, tf.stop_gradient(tf.clip_by_value(mu + self.sigma(std) * noise, -1.0, 1.0))
 
     def get_config(self):
         config = super().get_config()
-        config.update(std=self.std)
+        config.update(std=self.std, learn_std=self.learn_std, activation=self.activation, zero_init=self.zero_init)
         return config
 
 

@@ -8,10 +8,11 @@ import numpy as np
 import tensorflow as tf
 
 import data
-from ram import distribute, visualize
+from ram import visualize
+from trainkit import distribute
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, checkpoint_path,  # noqa: F401
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,  # noqa: F401
                       epochs_backed_up, load_config, load_weights, prepare_run_dir)
 
 
@@ -36,17 +37,20 @@ class DecayWithFloor(keras.optimizers.schedules.LearningRateSchedule):
                     floor_ratio=self.floor_ratio)
 
 
-def steps_per_execution_for(steps_per_epoch, most=20):
+def steps_per_execution_for(steps_per_epoch, most=5):
     """The largest divisor of ``steps_per_epoch`` up to ``most``: fewer host round trips per
-    step, and the progress bar still ends exactly on the epoch."""
+    step, and the progress bar still ends exactly on the epoch. ``most=5`` comes from
+    ``python -m benchmarks.ram_throughput``, which times 1, 5 and 15 steps per call on the
+    machine it runs on (see docs/ram_reproduction.md); pass ``steps_per_execution`` to
+    :func:`train` (``--steps_per_execution``) to use what it measures on yours."""
     return max(d for d in range(1, most + 1) if steps_per_epoch % d == 0)
 
 
 def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
     """A compiled, built :class:`RecurrentAttentionModel` for ``config``: Adam, clipped gradients.
 
-    ``jit_compile=True`` (XLA) trains ~2.9x faster than plain ``tf.function`` on 2 CPU cores
-    (translate config: ~7,200 vs ~2,500 images/s; ``benchmarks/ram_throughput.py``).
+    ``jit_compile=True`` (XLA) is several times faster than plain ``tf.function`` on CPU
+    (``python -m benchmarks.ram_throughput`` measures both; figures in docs/ram_reproduction.md).
     """
     model = RecurrentAttentionModel(**config.model_kwargs())
     schedule = DecayWithFloor(config.learning_rate, config.decay_steps, config.decay_rate,
@@ -98,14 +102,17 @@ class GlimpsePictures(keras.callbacks.Callback):
 
 
 def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, strategy=None,
-          backup_steps=None):
+          backup_steps=None, steps_per_execution=None):
     """Trains (or resumes) the run in ``model_dir``; returns the Keras ``History``.
 
     Validation every epoch; ``best``/``latest`` checkpoints and ``config.json`` in ``model_dir``;
     TensorBoard logs in ``model_dir/logs`` (loss terms, accuracy, reward, learning rate,
     glimpse paths); a backup in ``model_dir/backup`` from which a killed run resumes (every
-    epoch, or every ``backup_steps`` steps). Under a ``strategy`` (see
-    :mod:`ram.distribute`) ``config.batch_size`` is the global batch and only the chief
+    epoch, or every ``backup_steps`` steps). ``steps_per_execution`` train steps run per call
+    into XLA (default :func:`steps_per_execution_for`). ``minutes`` budgets the training time
+    summed over every sitting of the run (``model_dir/train_time.json``), so a killed run
+    re-run with the same budget trains only what is left of it. Under a ``strategy`` (see
+    :mod:`trainkit.distribute`) ``config.batch_size`` is the global batch and only the chief
     worker writes the run's files.
     """
     strategy = strategy or tf.distribute.get_strategy()
@@ -136,7 +143,8 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
         # a value for placeholder"), and XLA cannot read a mirrored variable held on another
         # device: one step per call there, and no XLA.
         model = build_model(config, data.image_size(config.dataset), jit_compile=single,
-                            steps_per_execution=steps_per_execution_for(steps) if single else 1)
+                            steps_per_execution=(steps_per_execution or steps_per_execution_for(steps))
+                            if single else 1)
     model.nan_stopped = False
     callbacks = [SafeBackup(backup_dir, save_freq=backup_steps or "epoch",
                             double_checkpoint=True, delete_checkpoint=False),
@@ -146,8 +154,12 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
         val_images, val_labels = next(iter(val_ds))
         callbacks += [Checkpoints(model_dir), keras.callbacks.TensorBoard(log_dir, write_graph=False),
                       GlimpsePictures(log_dir, val_images, val_labels)]
-    if minutes:
-        callbacks.append(TimeBudget(minutes))
+    callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
+    if budget_spent(model_dir, minutes):
+        print(f"{model_dir} has already trained its {minutes:g} minutes; nothing left to train")
+        history = keras.callbacks.History()
+        history.history, history.nan_stopped = {}, False
+        return history
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
     history.nan_stopped = model.nan_stopped

@@ -79,25 +79,60 @@ class StopOnNaN(keras.callbacks.Callback):
             self.model.nan_stopped = True
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training before the epoch that would end after ``minutes`` of training."""
+TRAIN_TIME_FILE = "train_time.json"
 
-    def __init__(self, minutes):
+
+def training_time(model_dir):
+    """``(seconds, epochs, last_epoch_seconds)`` of training recorded in ``model_dir`` by
+    :class:`TimeBudget` over every sitting of the run (zeros if none)."""
+    try:
+        with open(os.path.join(model_dir, TRAIN_TIME_FILE)) as f:
+            record = json.load(f)
+        last = record.get("last_epoch", record.get("longest_epoch"))  # the older name
+        return float(record["seconds"]), int(record["epochs"]), float(last)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0, 0, 0.0
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training before the epoch that would end after ``minutes`` of training.
+
+    With ``model_dir``, the training time is counted over every sitting of the run: each
+    epoch adds its seconds to ``model_dir/train_time.json`` (written atomically), and a
+    resumed run starts from that total, so a killed run re-run with the same budget trains
+    only what is left of it. ``minutes=None`` only records the time.
+    """
+
+    def __init__(self, minutes=None, model_dir=None):
         super().__init__()
-        self.seconds = minutes * 60.0
+        self.seconds = None if minutes is None else minutes * 60.0
+        self.model_dir = model_dir
 
     def on_train_begin(self, logs=None):
-        self.start = self.epoch_start = time.monotonic()
-        self.longest_epoch = 0.0
+        self.spent, self.epochs, self.last_epoch = (training_time(self.model_dir) if self.model_dir
+                                                    else (0.0, 0, 0.0))
+        self.epoch_start = time.monotonic()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
-        now = time.monotonic()
-        self.longest_epoch = max(self.longest_epoch, now - self.epoch_start)
-        if now - self.start + self.longest_epoch > self.seconds:
+        took = time.monotonic() - self.epoch_start
+        self.spent += took
+        self.epochs = epoch + 1
+        self.last_epoch = took  # the next epoch's estimate (the first of a sitting also compiles)
+        if self.model_dir:
+            atomic_write_text(os.path.join(self.model_dir, TRAIN_TIME_FILE),
+                              json.dumps({"seconds": self.spent, "epochs": self.epochs,
+                                          "last_epoch": self.last_epoch}))
+        if self.seconds is not None and self.spent + self.last_epoch > self.seconds:
             self.model.stop_training = True
+
+
+def budget_spent(model_dir, minutes):
+    """True if the run in ``model_dir`` has no room for another epoch within ``minutes``."""
+    seconds, epochs, last = training_time(model_dir)
+    return minutes is not None and epochs > 0 and seconds + last > minutes * 60.0
 
 
 def epochs_backed_up(backup_dir):

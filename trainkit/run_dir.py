@@ -45,6 +45,23 @@ def refuse_nonempty_dir(path, flag="--export"):
     """Raises :class:`RunError` if ``path`` exists and is not an empty directory."""
     if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
         raise RunError(f"{flag} {path} exists and is not empty; choose a new directory")
+    check_output_dir(path, flag)
+
+
+def check_output_dir(path, flag):
+    """Raises :class:`RunError` unless ``path`` is, or can become, a writable directory.
+
+    Called before any training or loading, so that a bad ``--export`` or ``--predict_dir``
+    is refused at once instead of failing after the work it was to hold. Nothing is created.
+    """
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "is a file" if existing == os.path.abspath(path) else f"is inside the file {existing}"
+        raise RunError(f"{flag} {path} {what}; choose a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise RunError(f"{flag} {path} cannot be written ({existing} is not writable); choose another directory")
 
 
 def prepare_run_dir(model_dir, config):

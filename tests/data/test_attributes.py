@@ -78,6 +78,11 @@ def test_errors(digits):
         make_attribute_dataset("mbg", "train", 4, mnist=digits, backgrounds=np.zeros((2, 50, 50, 3), np.uint8))
     with pytest.raises(DataError, match="batch_size"):
         make_attribute_dataset("mref", "train", 0, mnist=digits)
+    for size in (0, -5):  # 0 once meant "the whole split"
+        with pytest.raises(DataError, match="size must be a positive integer"):
+            make_attribute_dataset("mref", "test", 4, mnist=digits, size=size)
+        with pytest.raises(DataError, match="size must be a positive integer"):
+            attributes.render_split("mref", "test", mnist=digits, size=size)
 
 
 def _layouts(kind, digits, count=40, seed=5):

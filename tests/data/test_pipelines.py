@@ -146,3 +146,21 @@ def test_unknown_name_and_split(tiny_mnist):
 def test_bad_batch_size(tiny_mnist, batch):
     with pytest.raises(DataError, match="batch_size must be a positive integer"):
         data.make_dataset("translate", "train", batch, mnist=tiny_mnist)
+
+
+@pytest.mark.parametrize("limit", [0, -3, 2.5, True])
+def test_bad_limits_are_refused(tiny_mnist, limit):
+    with pytest.raises(data.DataError, match="limit"):
+        data.make_dataset("translate", "test", 4, mnist=tiny_mnist, limit=limit)
+
+
+def test_labels_out_of_range_are_refused(tiny_mnist):
+    x, y = tiny_mnist["test"]
+    bad = dict(tiny_mnist, test=(x, np.where(np.arange(len(y)) == 3, 11, y)))
+    with pytest.raises(data.DataError, match=r"classes 0-9; found \[11\]"):
+        data.make_dataset("translate", "test", 4, mnist=bad)
+
+
+def test_a_training_split_smaller_than_a_batch_is_refused(tiny_mnist):
+    with pytest.raises(data.DataError, match="fewer than one batch"):
+        data.make_dataset("translate", "train", 10_000, mnist=tiny_mnist)

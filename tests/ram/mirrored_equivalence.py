@@ -7,7 +7,7 @@ Run as a subprocess by test_distribute.py: the CPU split must happen before TF s
 import json
 import sys
 
-from ram import distribute
+from trainkit import distribute
 
 distribute.split_cpu(2)
 

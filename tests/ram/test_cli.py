@@ -83,6 +83,12 @@ def test_train_eval_predict_export_reload(idx_dir, tmp_path):
     ([], "nothing to do"),
     (["--train", "--source", "idx", "--data_dir", "/nonexistent/dir"], "does not exist"),
     (["--export", ROOT], "exists and is not empty"),
+    (["--export", os.path.join(ROOT, "setup.py")], "exists and is not empty"),
+    (["--predict", "--predict_dir", os.path.join(ROOT, "setup.py")], "--predict_dir"),
+    (["--predict", "--predict_dir", os.path.join(ROOT, "setup.py", "pictures")], "inside the file"),
+    (["--train", "--lr", "nan"], "--lr must be a finite number"),
+    (["--train", "--std", "nan"], "--std must be a finite number"),
+    (["--train", "--pixel", "inf"], "--pixel must be a finite number"),
 ])
 def test_user_mistakes_get_one_clear_line(tmp_path, args, message):
     result = run_cli(*args, "--model_dir", str(tmp_path / "empty"), timeout=120)
@@ -149,3 +155,34 @@ def test_killed_run_resumes_from_its_last_epoch(idx_dir, tmp_path):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, err_msg=a.path)
     best = [json.loads((d / "best.json").read_text())["val_accuracy"] for d in (model_dir, straight_dir)]
     assert best[0] == pytest.approx(best[1], abs=1e-6)
+
+
+def test_ctrl_c_stops_with_one_line_and_resumes(idx_dir, tmp_path):
+    """SIGINT a real training process: one ``stopping:`` line, exit 130, no traceback; the
+    same command then resumes after the last completed epoch."""
+    import signal
+    import time
+
+    model_dir = tmp_path / "run"
+    args = ["--train", "--epoch", "40", *tiny_flags(idx_dir, model_dir)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "examples.mnist", *args], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    latest = model_dir / "latest.weights.h5"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and process.poll() is None and not latest.exists():
+            time.sleep(0.2)
+        assert process.poll() is None, "training ended before it could be interrupted"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr[-3000:]
+    assert "stopping: interrupted" in stderr and "Traceback" not in stderr
+    done = json.loads((model_dir / "backup" / "training_metadata.json").read_text())["epoch"]
+    assert 1 <= done < 40
+    resumed = run_cli("--train", "--epoch", str(done + 1), *tiny_flags(idx_dir, model_dir))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Epoch {done + 1}/{done + 1}" in resumed.stdout and "Epoch 1/" not in resumed.stdout

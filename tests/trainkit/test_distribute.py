@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ram import distribute
+from trainkit import distribute
 from tests.conftest import synthetic_mnist, write_idx_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

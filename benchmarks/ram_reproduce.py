@@ -1,0 +1,77 @@
+"""Reproduces RAM's four MNIST results (Mnih et al. 2014) under a training-time budget.
+
+    python -m benchmarks.ram_reproduce                       # all four tasks, 60 minutes each
+    python -m benchmarks.ram_reproduce --tasks translate --minutes 90
+
+Each task trains the data set's defaults of ``examples.mnist`` (``ram/config.py``: center
+28x28 and translate 60x60 with 6 glimpses, clutter 60x60 and clutter100 100x100 with 8) for
+``--minutes`` of training time, keeps the checkpoint with the best validation accuracy, and
+prints one table: task, glimpses, epochs, minutes, test error of the deterministic **mean
+path** and of ``--mc_samples`` sampled paths, with the paper's figure and our target beside
+them; then, per task, the mean distance in pixels from each glimpse to the target digit for
+the learned policy and for random locations. Rows go to ``docs/results/ram_reproduce.json``.
+
+Resumable: the training time is summed over sittings (``train_time.json`` in each run), so a
+killed benchmark re-run with the same command continues where it stopped, and a finished task
+is only measured again.
+"""
+
+from absl import app, flags, logging
+
+from benchmarks import ram_runs
+
+flags.DEFINE_list("tasks", list(ram_runs.PAPER_ERROR), "Tasks to run, in order.")
+flags.DEFINE_float("minutes", 60.0, "Training-time budget per task.", lower_bound=0.1)
+flags.DEFINE_integer("mc_samples", 10, "Sampled paths averaged for the Monte Carlo test error.", lower_bound=2)
+flags.DEFINE_integer("seed", 0, "Seed.")
+flags.DEFINE_string("model_dir", "runs/ram_reproduce", "Parent directory of the runs.")
+flags.DEFINE_string("results", "docs/results/ram_reproduce.json", "Where the rows are written.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    unknown = [t for t in FLAGS.tasks if t not in ram_runs.PAPER_ERROR]
+    if unknown:
+        raise app.UsageError(f"unknown tasks {unknown}; known: {', '.join(ram_runs.PAPER_ERROR)}")
+    import data
+    from ram.config import RAMConfig
+
+    mnist = data.load_mnist()
+    rows = {r["task"]: r for r in ram_runs.read_json(FLAGS.results)}
+    measured = []
+    for task in FLAGS.tasks:
+        config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed)
+        run_dir = f"{FLAGS.model_dir}/{task}_{FLAGS.minutes:g}min_seed{FLAGS.seed}"
+        print(f"== {task}: {config.num_glimpses} glimpses, {FLAGS.minutes:g} minutes of training into {run_dir}",
+              flush=True)
+        row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist, mc_samples=FLAGS.mc_samples)
+        rows[task] = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
+                          test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
+                          commit=ram_runs.commit(), minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
+                          best_epoch=row["best_epoch"], val_error=row["val_error"],
+                          paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
+                          distances_learned=row["distances"],
+                          distances_random=ram_runs.random_distances(config, mnist))
+        measured.append(rows[task])
+        ram_runs.write_json(FLAGS.results, [rows[t] for t in ram_runs.PAPER_ERROR if t in rows])
+    print("\n" + format_table(measured, FLAGS.mc_samples))
+
+
+def format_table(rows, mc_samples=10):
+    lines = [f"| task | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
+             "| paper % | target % | met |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "yes" if r["test_error_mean"] <= r["target"] else "no"
+        lines.append(f"| {r['task']} | {r['glimpses']} | {r['epochs']} | {r['minutes']} | {r['test_error_mean']:.2f} "
+                     f"| {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} | {met} |")
+    lines += ["", "| task | policy | pixels from glimpse to digit, steps 1..T |", "|---|---|---|"]
+    for r in rows:
+        for policy in ("learned", "random"):
+            lines.append(f"| {r['task']} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    app.run(main)

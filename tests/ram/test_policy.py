@@ -1,0 +1,125 @@
+"""The location policy's options (detached input, std schedules) and the glimpse-distance measure."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import data
+from ram import RecurrentAttentionModel
+from ram.config import RAMConfig
+from ram.evaluation import digit_centres, glimpse_distances
+from ram.training import build_model
+from tests.ram.test_model import batch, small_model
+
+
+def reinforce_grads(model, images, labels):
+    with tf.GradientTape() as tape:
+        out = model.forward(images, sample=True, step=3, std_step=3)
+        reinforce = model.compute_ram_losses(out, labels)["reinforce_loss"]
+    variables = {v.path: v for v in model.trainable_variables}
+    grads = tape.gradient(reinforce, list(variables.values()))
+    return {path: (None if g is None else float(tf.reduce_sum(tf.abs(g)))) for path, g in zip(variables, grads)}
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_detach_policy_keeps_reinforce_out_of_the_core(detach):
+    model = small_model(detach_policy=detach)
+    images, labels = batch()
+    model(images)
+    grads = reinforce_grads(model, images, labels)
+    core = [g for path, g in grads.items() if "core_network" in path or "glimpse_network" in path]
+    location = [g for path, g in grads.items() if "location_network" in path]
+    assert all(g is not None and g > 0 for g in location)
+    if detach:
+        assert all(g is None or g == 0 for g in core)
+    else:
+        assert any(g is not None and g > 0 for g in core)
+
+
+def test_anneal_schedule_goes_from_std_to_std_final():
+    model = small_model(std=0.3, std_schedule="anneal", std_final=0.1, std_anneal_steps=100)
+    assert float(model.policy_std(0)) == pytest.approx(0.3)
+    assert float(model.policy_std(50)) == pytest.approx(0.2)
+    assert float(model.policy_std(100)) == pytest.approx(0.1)
+    assert float(model.policy_std(10_000)) == pytest.approx(0.1)
+    assert float(model.policy_std(None)) == pytest.approx(0.1)  # after training
+    assert float(small_model(std=0.3).policy_std(50)) == pytest.approx(0.3)
+
+
+def test_learned_std_is_trained_by_reinforce():
+    model = small_model(std=0.2, std_schedule="learned", detach_policy=True)
+    images, labels = batch()
+    model(images)
+    assert float(model.policy_std()) == pytest.approx(0.2, rel=1e-5)
+    grads = reinforce_grads(model, images, labels)
+    assert grads["location_network/log_std"] > 0
+    model.location_net.log_std.assign(np.log(1e-4))
+    assert float(model.policy_std()) == pytest.approx(0.01, rel=1e-5)  # bounded below
+
+
+def test_policy_options_round_trip_and_refuse_bad_values():
+    model = small_model(std_schedule="anneal", std_final=0.07, std_anneal_steps=9, detach_policy=True)
+    clone = RecurrentAttentionModel.from_config(model.get_config())
+    assert (clone.std_schedule, clone.std_final, clone.std_anneal_steps, clone.detach_policy) == \
+        ("anneal", 0.07, 9, True)
+    with pytest.raises(ValueError, match="std_schedule"):
+        small_model(std_schedule="cosine")
+    with pytest.raises(ValueError, match="std_final"):
+        small_model(std_schedule="anneal", std_final=0.0)
+
+
+def test_digit_centres_of_hand_built_masks():
+    masks = np.zeros([3, 10, 12, 1], np.float32)
+    masks[0, 2:5, 6:9] = 1          # rows 2..4, cols 6..8
+    masks[1, 0, 0] = 1
+    masks[2, 9, 3:12] = 1
+    cols, rows = digit_centres(tf.constant(masks))
+    np.testing.assert_allclose(cols.numpy(), [7.0, 0.0, 7.0])
+    np.testing.assert_allclose(rows.numpy(), [3.0, 0.0, 9.0])
+
+
+def test_glimpse_distances_measure_pixels_to_the_digit(tiny_mnist):
+    config = RAMConfig.for_dataset("translate", num_glimpses=2, seed=0)
+    model = build_model(config, 60, jit_compile=False)
+    for layer in (model.location_net.fc,):  # mean location 0 everywhere: the glimpse sits at the centre
+        layer.kernel.assign(tf.zeros_like(layer.kernel))
+        layer.bias.assign(tf.zeros_like(layer.bias))
+    distances = glimpse_distances(model, config, "test", mnist=tiny_mnist, batch_size=7)
+    (images, masks), _ = next(iter(data.make_dataset("translate", "test", 1000, seed=0, with_mask=True,
+                                                     mnist=tiny_mnist)))
+    cols, rows = digit_centres(masks)
+    expected = float(tf.reduce_mean(tf.sqrt((cols - 29.5) ** 2 + (rows - 29.5) ** 2)))
+    np.testing.assert_allclose(distances, [expected, expected], rtol=1e-5)
+    assert 0 < expected < 30 * np.sqrt(2)
+
+
+@pytest.mark.parametrize("activation", ["clip", "tanh"])
+def test_a_saturated_mean_gets_a_gradient_only_through_tanh(activation):
+    from ram import LocationNetwork
+    net = LocationNetwork(0.1, activation=activation)
+    h = tf.fill([4, 8], 10.0)
+    net(h)
+    net.fc.kernel.assign(tf.fill(net.fc.kernel.shape, 0.025))  # pre-activation 2: outside [-1, 1]
+    with tf.GradientTape() as tape:
+        mu, _ = net(h)
+        loss = tf.reduce_sum(mu)
+    grad = tape.gradient(loss, net.fc.kernel)
+    assert float(tf.reduce_max(tf.abs(mu))) <= 1.0
+    if activation == "clip":
+        assert grad is None or float(tf.reduce_max(tf.abs(grad))) == 0.0
+    else:
+        assert float(tf.reduce_max(tf.abs(grad))) > 0.0
+    with pytest.raises(ValueError, match="activation"):
+        LocationNetwork(0.1, activation="sigmoid")
+
+
+def test_zero_init_starts_every_glimpse_at_the_bias():
+    model = small_model(location_zero_init=True)
+    images, _ = batch()
+    out = model.forward(images, sample=False)
+    np.testing.assert_allclose(out["mu"].numpy(), 0.0, atol=1e-7)  # kernel and bias start at zero
+    clone = RecurrentAttentionModel.from_config(model.get_config())
+    assert clone.location_net.zero_init
+    assert np.abs(small_model().forward(images, sample=False)["mu"].numpy()[:, 1:]).max() > 0
