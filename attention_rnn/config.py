@@ -2,7 +2,9 @@
 
 import dataclasses
 
-from trainkit.run_dir import JsonConfig
+from trainkit.run_dir import ConfigError, JsonConfig
+
+ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +29,26 @@ class AttributeConfig(JsonConfig):
 
     # A checkpoint is only valid for these (the data set may change: a model trained on MREF can
     # be fine-tuned on MBG).
+    MODEL = "attribute"
     ARCHITECTURE = ("attention", "filters", "units", "hidden")
+
+    def validate(self):
+        checks = [
+            (self.dataset in ("mref", "mdist", "mbg"), "dataset", "mref, mdist or mbg"),
+            (self.attention in ATTENTIONS, "attention", ", ".join(ATTENTIONS)),
+            (1 <= self.filters <= 1024, "filters", "1-1024"),
+            (1 <= self.units <= 1024, "units", "1-1024"),
+            (1 <= self.hidden <= 8192, "hidden", "1-8192"),
+            (1 <= self.batch_size <= 65536, "batch_size", "1-65536"),
+            (self.epochs >= 1, "epochs", ">= 1"),
+            (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
+            (self.clipnorm > 0, "clipnorm", "> 0"),
+            (self.train_size is None or self.train_size >= 1, "train_size", "None or >= 1"),
+            (self.validation_size is None or self.validation_size >= 1, "validation_size", "None or >= 1"),
+        ]
+        for ok, name, expected in checks:
+            if not ok:
+                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")
 
     def model_kwargs(self):
         return dict(attention=self.attention, filters=self.filters, units=self.units, hidden=self.hidden,

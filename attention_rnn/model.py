@@ -5,8 +5,7 @@ import tensorflow as tf
 
 from attention_rnn.attention import AttentionRNN, BlockAttentionRNN
 from attention_rnn.baselines import LocalAttention, SoftAttention
-
-ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
+from attention_rnn.config import ATTENTIONS
 
 
 def make_attention(kind, units, seed=0, name=None):

@@ -89,13 +89,15 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     model = build_model(config)
     log_dir = os.path.join(model_dir, "logs")
     val_inputs, val_answers = next(iter(val_ds))
-    callbacks = [SafeBackup(backup_dir, double_checkpoint=True, delete_checkpoint=False), StopOnNaN(),
-                 Checkpoints(model_dir), keras.callbacks.TensorBoard(log_dir, write_graph=False),
+    backup = SafeBackup(backup_dir)
+    callbacks = [backup, StopOnNaN(),
+                 Checkpoints(model_dir, backup=backup), keras.callbacks.TensorBoard(log_dir, write_graph=False),
                  MaskPictures(log_dir, val_inputs, val_answers, note=data_note(config, backgrounds))]
     callbacks.append(TimeBudget(minutes, model_dir))  # counted over every sitting of the run
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)
+    history.write_failed = any(getattr(c, "failed", False) for c in callbacks)
     return history
 
 

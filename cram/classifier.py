@@ -4,10 +4,9 @@
 import keras
 import tensorflow as tf
 
+from cram.config import CLUES
 from cram.networks import CRAMEncoder, check_clue_form, clue_loss, mlp
 from cram.saliency import SaliencyNetwork, target_region
-
-CLUES = ("saliency", "oracle", "none")
 
 
 @keras.saving.register_keras_serializable(package="cram")

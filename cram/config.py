@@ -2,7 +2,10 @@
 
 import dataclasses
 
-from trainkit.run_dir import JsonConfig
+from trainkit.run_dir import ConfigError, JsonConfig
+
+TASKS = ("classify", "inpaint")
+CLUES = ("saliency", "oracle", "none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,4 +38,25 @@ class CRAMConfig(JsonConfig):
         """The clue loss form (see :func:`cram.networks.clue_loss`)."""
         return self.clue_form or ("cover" if self.task == "inpaint" else "inside")
 
+    MODEL = "cram"
     ARCHITECTURE = ("task", "dataset", "clue", "num_glimpses", "glimpse_size", "filters", "units")
+
+    def validate(self):
+        checks = [
+            (self.task in TASKS, "task", " or ".join(TASKS)),
+            (self.clue in CLUES, "clue", ", ".join(CLUES)),
+            (self.clue_form in ("", "inside", "cover"), "clue_form", "inside or cover"),
+            (1 <= self.num_glimpses <= 64, "num_glimpses", "1-64"),
+            (1 <= self.glimpse_size <= 128, "glimpse_size", "1-128"),
+            (1 <= self.filters <= 1024, "filters", "1-1024"),
+            (1 <= self.units <= 8192, "units", "1-8192"),
+            (self.clue_weight >= 0, "clue_weight", ">= 0"),
+            (self.adversarial_weight >= 0, "adversarial_weight", ">= 0"),
+            (1 <= self.batch_size <= 65536, "batch_size", "1-65536"),
+            (self.epochs >= 1, "epochs", ">= 1"),
+            (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
+            (self.saliency_epochs >= 0, "saliency_epochs", ">= 0"),
+        ]
+        for ok, name, expected in checks:
+            if not ok:
+                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")

@@ -137,13 +137,16 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     log_dir = os.path.join(model_dir, "logs")
     note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
     val_batch = next(iter(val_ds))
-    callbacks = [SafeBackup(backup_dir, double_checkpoint=True, delete_checkpoint=False), StopOnNaN(),
-                 Checkpoints(model_dir, *monitor), keras.callbacks.TensorBoard(log_dir, write_graph=False),
+    backup = SafeBackup(backup_dir)
+    callbacks = [backup, StopOnNaN(),
+                 Checkpoints(model_dir, *monitor, backup=backup),
+                 keras.callbacks.TensorBoard(log_dir, write_graph=False),
                  GlimpseWindows(log_dir, val_batch, note=note)]
     callbacks.append(TimeBudget(minutes, model_dir))  # counted over every sitting of the run
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)
+    history.write_failed = any(getattr(c, "failed", False) for c in callbacks)
     return history
 
 

@@ -13,11 +13,12 @@ The clue is the binary occlusion mask (1 in the hole); the occluded image is zer
 """
 
 import os
+import zipfile
 
 import numpy as np
 import tensorflow as tf
 
-from data.sources import DataError, load_mnist, network_available
+from data.sources import DataError, check_count, load_mnist, network_available
 
 SOURCES = ("standin", "tfds", "dir")
 SIZE, HOLE = 32, 8
@@ -83,7 +84,7 @@ def load_svhn(source="standin", data_dir=None, mnist=None, seed=0):
             try:
                 with np.load(path) as f:
                     out[split] = _check_images(f["x"], path)
-            except (OSError, KeyError, ValueError) as e:
+            except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:  # garbage or truncated
                 raise DataError(f"cannot read {path} ({e}); it must be an .npz with x uint8 [N, 32, 32, 3]") from None
         train = out["train"]
     else:
@@ -134,7 +135,12 @@ def make_svhn_occluded(split, batch_size, seed=0, source="standin", data_dir=Non
     if split not in ("train", "validation", "test"):
         raise DataError(f"unknown split {split!r}; valid: train, validation, test")
     x = _check_images(images, "images") if images is not None else _images(source, data_dir, mnist, seed)[split]
-    x = x[:limit]
+    x = x[:check_count("limit", limit)]
+    if len(x) == 0:
+        raise DataError(f"split {split!r} of svhn_occluded holds no images; check the data source")
+    if split == "train" and len(x) < batch_size:
+        raise DataError(f"split 'train' has {len(x)} images, fewer than one batch of {batch_size}; "
+                        "lower the batch size or use more data")
     mask = tf.constant(occlusion_mask())
 
     def finish(batch):

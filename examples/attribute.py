@@ -71,7 +71,7 @@ def run():
             print(note)
         history = training.train(config, model_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
                                  minutes=FLAGS.minutes)
-        if history.nan_stopped:
+        if history.nan_stopped or history.write_failed:
             return 1
     model = config = None
     if FLAGS.eval or FLAGS.predict or FLAGS.export:

@@ -83,7 +83,7 @@ def run():
               f"{config.dataset} into {model_dir}" + (f"\n{note}" if note else ""))
         history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes,
                                  svhn_dir=FLAGS.svhn_dir)
-        if history.nan_stopped:
+        if history.nan_stopped or history.write_failed:
             return 1
     if FLAGS.eval or FLAGS.predict or FLAGS.export:
         model, config = training.load_trained(model_dir, FLAGS.load)

@@ -77,7 +77,7 @@ def run():
         distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
     import data
     from ram import training, visualize
-    from ram.config import RAMConfig
+    from ram.config import PAPER_TEST_ERROR, RAMConfig
     from ram.export import export_saved_model
     from trainkit import check_output_dir, refuse_nonempty_dir
 
@@ -103,7 +103,7 @@ def run():
         history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes,
                                  strategy=distribute.make_strategy(FLAGS.strategy),
                                  backup_steps=FLAGS.backup_steps, steps_per_execution=FLAGS.steps_per_execution)
-        if history.nan_stopped:
+        if history.nan_stopped or history.write_failed:
             return 1
     model = config = None
     if FLAGS.eval or FLAGS.predict or FLAGS.export:
@@ -111,8 +111,9 @@ def run():
     if FLAGS.eval:
         error, accuracy = training.evaluate(model, config, "test", mnist=mnist, limit=FLAGS.limit)
         how = "mean path" if config.mc_samples == 1 else f"{config.mc_samples} sampled paths"
+        paper = PAPER_TEST_ERROR[config.dataset]
         print(f"test error: {error:.2f}%  accuracy: {accuracy:.4f}  ({config.dataset}, {how}, "
-              f"checkpoint {FLAGS.load})")
+              f"checkpoint {FLAGS.load}; the paper reports {paper:g}%)")
     if FLAGS.predict:
         out_dir = FLAGS.predict_dir or os.path.join(model_dir, "predictions")
         sheet = visualize.write_predictions(model, config, out_dir, FLAGS.num_predict, mnist)

@@ -2,7 +2,9 @@
 
 import dataclasses
 
-from trainkit.run_dir import JsonConfig
+from trainkit.run_dir import ConfigError, JsonConfig
+
+MAX_GLIMPSES = 64  # the paper uses 2-8; far more only exhausts memory
 
 # From the original TF repo's tables (center, translate) and the paper (clutter: 8 glimpses of
 # 3 or 4 12x12 scales). unit_pixels for the cluttered sets keeps the translate ratio (26/60).
@@ -12,6 +14,10 @@ DATASET_DEFAULTS = {
     "clutter": dict(num_glimpses=8, patch_size=12, num_scales=3, unit_pixels=26.0),
     "clutter100": dict(num_glimpses=8, patch_size=12, num_scales=4, unit_pixels=44.0),
 }
+
+# Test error (%) Mnih et al. 2014 report for these settings (Tables 1-2: 28x28 with 6 glimpses
+# of 8x8, translated 60x60 with 6 glimpses, cluttered 60x60 and 100x100 with 8 glimpses).
+PAPER_TEST_ERROR = {"center": 1.29, "translate": 1.22, "clutter": 4.04, "clutter100": 8.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +52,8 @@ class RAMConfig(JsonConfig):
     @classmethod
     def for_dataset(cls, dataset, **overrides):
         """Defaults of ``dataset`` with every non-None override applied."""
+        if dataset not in DATASET_DEFAULTS:
+            raise ConfigError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASET_DEFAULTS)}")
         values = dict(DATASET_DEFAULTS[dataset], dataset=dataset)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -59,6 +67,36 @@ class RAMConfig(JsonConfig):
                     detach_policy=self.detach_policy, location_activation=self.location_activation,
                     location_zero_init=self.location_zero_init)
 
+    MODEL = "ram"
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
     ARCHITECTURE = ("dataset", "num_glimpses", "patch_size", "num_scales", "unit_pixels", "core",
                     "random_locations", "std_schedule", "location_activation")
+    LATER_ARCHITECTURE = ("std_schedule", "location_activation")
+
+    def validate(self):
+        """Ranges and names; sizes far beyond the paper's are refused before they exhaust memory."""
+        checks = [
+            (self.dataset in DATASET_DEFAULTS, "dataset", f"one of {', '.join(DATASET_DEFAULTS)}"),
+            (1 <= self.num_glimpses <= MAX_GLIMPSES, "num_glimpses", f"1-{MAX_GLIMPSES}"),
+            (1 <= self.patch_size <= 128, "patch_size", "1-128 pixels"),
+            (1 <= self.num_scales <= 8, "num_scales", "1-8"),
+            (0 < self.unit_pixels <= 1000, "unit_pixels", "in (0, 1000]"),
+            (0 < self.std <= 10, "std", "in (0, 10]"),
+            (self.std_schedule in ("fixed", "anneal", "learned"), "std_schedule", "fixed, anneal or learned"),
+            (0 < self.std_final <= 10, "std_final", "in (0, 10]"),
+            (self.std_anneal_steps >= 1, "std_anneal_steps", ">= 1"),
+            (self.location_activation in ("clip", "tanh"), "location_activation", "clip or tanh"),
+            (self.core in ("rnn", "lstm"), "core", "rnn or lstm"),
+            (self.reinforce_weight >= 0, "reinforce_weight", ">= 0"),
+            (1 <= self.batch_size <= 65536, "batch_size", "1-65536"),
+            (self.epochs >= 1, "epochs", ">= 1"),
+            (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
+            (0 < self.decay_rate <= 1, "decay_rate", "in (0, 1]"),
+            (self.decay_steps >= 1, "decay_steps", ">= 1"),
+            (0 <= self.min_learning_rate_ratio <= 1, "min_learning_rate_ratio", "in [0, 1]"),
+            (self.clipnorm > 0, "clipnorm", "> 0"),
+            (1 <= self.mc_samples <= 1000, "mc_samples", "1-1000"),
+        ]
+        for ok, name, expected in checks:
+            if not ok:
+                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")

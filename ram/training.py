@@ -12,8 +12,9 @@ from ram import visualize
 from trainkit import distribute
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,  # noqa: F401
-                      epochs_backed_up, load_config, load_weights, prepare_run_dir)
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget,  # noqa: F401  (RunError: CLI)
+                      budget_spent, checkpoint_path, epochs_backed_up, load_config, load_weights,
+                      prepare_run_dir)
 
 
 @keras.saving.register_keras_serializable(package="ram")
@@ -146,23 +147,23 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
                             steps_per_execution=(steps_per_execution or steps_per_execution_for(steps))
                             if single else 1)
     model.nan_stopped = False
-    callbacks = [SafeBackup(backup_dir, save_freq=backup_steps or "epoch",
-                            double_checkpoint=True, delete_checkpoint=False),
-                 StopOnNaN()]
+    backup = SafeBackup(backup_dir, save_freq=backup_steps or "epoch")
+    callbacks = [backup, StopOnNaN()]
     if chief:
         log_dir = os.path.join(model_dir, "logs")
         val_images, val_labels = next(iter(val_ds))
-        callbacks += [Checkpoints(model_dir), keras.callbacks.TensorBoard(log_dir, write_graph=False),
+        callbacks += [Checkpoints(model_dir, backup=backup), keras.callbacks.TensorBoard(log_dir, write_graph=False),
                       GlimpsePictures(log_dir, val_images, val_labels)]
     callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
     if budget_spent(model_dir, minutes):
         print(f"{model_dir} has already trained its {minutes:g} minutes; nothing left to train")
         history = keras.callbacks.History()
-        history.history, history.nan_stopped = {}, False
+        history.history, history.nan_stopped, history.write_failed = {}, False, False
         return history
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
     history.nan_stopped = model.nan_stopped
+    history.write_failed = backup.failed or any(getattr(c, "failed", False) for c in callbacks)
     return history
 
 

@@ -3,11 +3,12 @@ the callbacks that make a run safe to kill, resume and budget."""
 
 from trainkit.callbacks import (Checkpoints, SafeBackup, StopOnNaN, TimeBudget, budget_spent, epochs_backed_up,
                                 training_time)
-from trainkit.run_dir import (BEST, CONFIG_FILE, LATEST, JsonConfig, RunError, atomic_write_text, check_output_dir,
-                              checkpoint_path, load_config, load_weights, prepare_run_dir,
-                              refuse_nonempty_dir)
+from trainkit.run_dir import (BEST, CONFIG_FILE, LATEST, RUN_FILE, ConfigError, JsonConfig, RunError,
+                              atomic_write_text, check_output_dir, checkpoint_path, load_config, load_weights,
+                              prepare_run_dir, refuse_nonempty_dir)
 
-__all__ = ["BEST", "CONFIG_FILE", "Checkpoints", "JsonConfig", "LATEST", "RunError", "SafeBackup", "StopOnNaN",
+__all__ = ["BEST", "CONFIG_FILE", "RUN_FILE", "Checkpoints", "ConfigError", "JsonConfig", "LATEST", "RunError",
+           "SafeBackup", "StopOnNaN",
            "TimeBudget", "atomic_write_text", "budget_spent", "check_output_dir", "checkpoint_path",
            "epochs_backed_up", "load_config", "load_weights", "prepare_run_dir", "refuse_nonempty_dir",
            "training_time"]

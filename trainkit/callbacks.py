@@ -7,20 +7,25 @@ import time
 import keras
 import numpy as np
 
-from trainkit.run_dir import BEST, LATEST, atomic_write_text
+from trainkit.run_dir import BEST, LATEST, RunError, atomic_write_text
+
+LATEST_RECORD = "latest.json"  # the epoch latest.weights.h5 holds
 
 
 class Checkpoints(keras.callbacks.Callback):
     """Writes ``latest.weights.h5`` every epoch and ``best.weights.h5`` when ``monitor``
     improves (``mode`` ``max`` or ``min``), each atomically (written aside, then renamed). The
-    best score so far lives in ``best.json``, so a resumed run does not overwrite a better model.
+    best score so far lives in ``best.json``, so a resumed run does not overwrite a better model;
+    ``latest.json`` names the epoch ``latest`` holds. Give it the run's :class:`SafeBackup`
+    (listed before it) to recover a checkpoint a kill lost.
     A write that fails (disk full, directory gone) stops training and keeps the old checkpoint."""
 
-    def __init__(self, model_dir, monitor="val_accuracy", mode="max"):
+    def __init__(self, model_dir, monitor="val_accuracy", mode="max", backup=None):
         super().__init__()
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-        self.model_dir, self.monitor, self.mode = model_dir, monitor, mode
+        self.model_dir, self.monitor, self.mode, self.backup = model_dir, monitor, mode, backup
+        self.failed = False
         self.best_path = os.path.join(model_dir, "best.json")
 
     def _save(self, name):
@@ -28,10 +33,11 @@ class Checkpoints(keras.callbacks.Callback):
         try:
             self.model.save_weights(tmp)
             os.replace(tmp, os.path.join(self.model_dir, name))
-        except OSError as e:
+        except Exception as e:  # OSError, or h5py's own types for a write that fails partway
+            self.failed = True
             if os.path.exists(tmp):
                 os.remove(tmp)
-            print(f"\nstopping: cannot write {name} in {self.model_dir} ({e.strerror or e}); "
+            print(f"\nstopping: cannot write {name} in {self.model_dir} ({getattr(e, 'strerror', None) or e}); "
                   "the previous checkpoint is kept. Free space or fix permissions, then rerun to resume.")
             self.model.stop_training = True
             return False
@@ -40,12 +46,28 @@ class Checkpoints(keras.callbacks.Callback):
     def _better(self, score, best):
         return best is None or (score > best if self.mode == "max" else score < best)
 
+    def on_train_begin(self, logs=None):
+        """Writes the checkpoints of a backed-up epoch that a kill kept from being written.
+
+        The backup of epoch E is written before E's checkpoints; a run killed between the two
+        resumes at E + 1, and if E was the last epoch there is nothing left to train. So when
+        the restored backup (see :class:`SafeBackup`) is newer than ``latest``, its weights
+        become ``latest`` (and ``best`` if its logged score is better), as if E had finished.
+        """
+        record = getattr(self.backup, "restored", None)
+        latest = _read_json(os.path.join(self.model_dir, LATEST_RECORD)) or {"epoch": 0}
+        if record and record.get("batch", 0) == 0 and record["epoch"] > latest["epoch"]:
+            print(f"writing the checkpoints of epoch {record['epoch']}, which the last run backed up "
+                  "but did not get to write", flush=True)
+            self.on_epoch_end(record["epoch"] - 1, record.get("logs") or {})
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if not np.isfinite(logs.get("loss", 0.0)):
             return  # never replace a good checkpoint with a diverged model
         if not self._save(LATEST):
             return
+        atomic_write_text(os.path.join(self.model_dir, LATEST_RECORD), json.dumps({"epoch": epoch + 1}))
         score = logs.get(self.monitor)
         best = None
         if os.path.exists(self.best_path):
@@ -57,11 +79,92 @@ class Checkpoints(keras.callbacks.Callback):
 
 
 class SafeBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that never backs up a diverged (non-finite loss) model."""
+    """``BackupAndRestore`` whose backup is replaced whole, never half-written.
+
+    Each backup writes its weights to a new file (``backup/epoch-E-batch-B.weights.h5``) and
+    only then points ``training_metadata.json`` at it (written aside and renamed). The file it
+    replaces is kept as the fallback (``training_metadata.json.bkp``). A write that fails
+    (disk full, a file-size limit, permissions) removes its partial file, keeps the previous
+    backup as it was, and stops training with one ``stopping:`` line; a damaged backup at
+    resume falls back to the previous one. A diverged model (non-finite loss) is never backed
+    up. The metadata also keeps the epoch's logs, so that :class:`Checkpoints` can write a
+    checkpoint that a kill lost (see :meth:`Checkpoints.on_train_begin`).
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", **kwargs):
+        kwargs.update(double_checkpoint=True, delete_checkpoint=False)
+        super().__init__(backup_dir, save_freq=save_freq, **kwargs)
+        self.failed = False
+        self._epoch_logs = {}
 
     def on_epoch_end(self, epoch, logs=None):
         if np.isfinite((logs or {}).get("loss", 0.0)):
+            self._epoch_logs = {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
             super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        if self.failed:
+            return
+        name = f"epoch-{self._current_epoch}-batch-{self._last_batch_seen}.weights.h5"
+        path = os.path.join(self.backup_dir, name)
+        try:
+            os.makedirs(self.backup_dir, exist_ok=True)
+            self.model.save_weights(path, overwrite=True)
+            previous = _read_json(self._training_metadata_path)
+            record = {"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name,
+                      "logs": self._epoch_logs}
+            if previous is not None:
+                atomic_write_text(self._prev_training_metadata_path, json.dumps(previous))
+            atomic_write_text(self._training_metadata_path, json.dumps(record))
+        except Exception as e:  # h5py and the OS raise many types for a failed write
+            if os.path.exists(path) and (_read_json(self._training_metadata_path) or {}).get("weights") != name:
+                os.remove(path)
+            self.failed = True
+            self.model.stop_training = True
+            print(f"\nstopping: cannot write the resumption backup in {self.backup_dir} "
+                  f"({getattr(e, 'strerror', None) or e}); the previous backup is kept. Free space or fix "
+                  "permissions, then rerun the same command to resume.", flush=True)
+            return
+        keep = {name, (previous or {}).get("weights")}
+        for stale in os.listdir(self.backup_dir):
+            if stale.endswith(".weights.h5") and stale not in keep:
+                os.remove(os.path.join(self.backup_dir, stale))
+
+    def on_train_begin(self, logs=None):
+        for metadata in (self._training_metadata_path, self._prev_training_metadata_path):
+            record = _read_json(metadata)
+            if record is None:
+                continue
+            weights = os.path.join(self.backup_dir, str(record.get("weights", "")))
+            if "weights" not in record:  # written by Keras' own BackupAndRestore
+                weights = self._weights_path if metadata == self._training_metadata_path else self._prev_weights_path
+            try:
+                if not os.path.isfile(weights):
+                    raise OSError(f"{weights} is missing")
+                if self.model.optimizer is not None and not self.model.optimizer.built:
+                    self.model.optimizer.build(self.model.trainable_variables)
+                self.model.load_weights(weights)
+            except Exception as e:  # a damaged backup: try the one before it
+                print(f"the resumption backup {weights} cannot be read ({type(e).__name__}); "
+                      "trying the one before it", flush=True)
+                continue
+            self.model._initial_epoch = int(record["epoch"])
+            self.restored = record
+            return
+        self.restored = None
+        if os.path.exists(self._training_metadata_path) or os.path.exists(self._prev_training_metadata_path):
+            # Starting over would overwrite the run's checkpoints with an untrained model.
+            raise RunError(f"no resumption backup in {self.backup_dir} can be read; move that directory "
+                           "away to train again from the start (best and latest checkpoints are kept)")
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            value = json.load(f)
+        return value if isinstance(value, dict) and isinstance(value.get("epoch"), int) else None
+    except (OSError, ValueError):
+        return None
 
 
 class StopOnNaN(keras.callbacks.Callback):

@@ -50,10 +50,7 @@ def make_strategy(name):
         if "TF_CONFIG" not in os.environ:
             raise StrategyError("--strategy multi_worker needs the TF_CONFIG environment variable "
                                 "(see README, 'Training on several GPUs or machines')")
-        try:
-            json.loads(os.environ["TF_CONFIG"])
-        except ValueError as e:
-            raise StrategyError(f"TF_CONFIG is not valid JSON ({e})") from None
+        check_tf_config(os.environ["TF_CONFIG"])
         return tf.distribute.MultiWorkerMirroredStrategy()
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
@@ -64,12 +61,42 @@ def make_strategy(name):
     return tf.distribute.TPUStrategy(resolver)
 
 
+def check_tf_config(text):
+    """The parsed ``TF_CONFIG``; :class:`StrategyError` naming what is wrong with it.
+
+    It must be a JSON object whose ``cluster`` maps job names to lists of ``host:port``
+    strings and whose ``task`` names one of those jobs and an index within its list.
+    """
+    try:
+        tf_config = json.loads(text)
+    except ValueError as e:
+        raise StrategyError(f"TF_CONFIG is not valid JSON ({e})") from None
+    where = "TF_CONFIG"
+    if not isinstance(tf_config, dict) or not isinstance(tf_config.get("cluster"), dict):
+        raise StrategyError(f"{where} needs a \"cluster\" object, e.g. {{\"cluster\": {{\"worker\": "
+                            "[\"host1:12345\", \"host2:12345\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}")
+    cluster, task = tf_config["cluster"], tf_config.get("task")
+    for job, hosts in cluster.items():
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+            raise StrategyError(f"{where}: cluster job {job!r} must be a non-empty list of \"host:port\" strings")
+    if not isinstance(task, dict) or task.get("type") not in cluster:
+        raise StrategyError(f"{where}: task.type must be one of the cluster's jobs ({', '.join(cluster)}), "
+                            f"got {None if not isinstance(task, dict) else task.get('type')!r}")
+    index = task.get("index", 0)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(cluster[task["type"]]):
+        raise StrategyError(f"{where}: task.index must be 0-{len(cluster[task['type']]) - 1} for job "
+                            f"{task['type']!r}, got {index!r}")
+    return tf_config
+
+
 def is_chief():
     """True for the worker that writes checkpoints and logs (the only one without TF_CONFIG)."""
-    try:
-        tf_config = json.loads(os.environ.get("TF_CONFIG", "{}"))
-    except ValueError:
+    if "TF_CONFIG" not in os.environ:
         return True
+    try:
+        tf_config = check_tf_config(os.environ["TF_CONFIG"])
+    except StrategyError:
+        return True  # make_strategy refuses it for multi_worker; other strategies ignore TF_CONFIG
     task = tf_config.get("task", {})
     kind, index = task.get("type", "chief"), int(task.get("index", 0))
     has_chief = "chief" in tf_config.get("cluster", {})
@@ -81,5 +108,5 @@ def worker_dir(model_dir):
     so that only one process ever writes the run's checkpoints."""
     if is_chief():
         return model_dir
-    task = json.loads(os.environ["TF_CONFIG"])["task"]
-    return os.path.join(model_dir, "workers", f"{task['type']}_{task['index']}")
+    task = check_tf_config(os.environ["TF_CONFIG"])["task"]
+    return os.path.join(model_dir, "workers", f"{task['type']}_{task.get('index', 0)}")

@@ -1,15 +1,18 @@
 """Run directories: ``config.json``, checkpoints, and the one-line errors their misuse gets.
 
-A run directory holds ``config.json`` (the resolved hyperparameters), ``best.weights.h5`` and
+A run directory holds ``run.json`` (which model wrote it and the architecture its checkpoints
+are for, written once), ``config.json`` (the resolved hyperparameters), ``best.weights.h5`` and
 ``latest.weights.h5``, ``best.json`` (the best validation score), ``backup/`` (for resuming a
 killed run) and ``logs/`` (TensorBoard).
 """
 
 import dataclasses
 import json
+import math
 import os
 
 CONFIG_FILE = "config.json"
+RUN_FILE = "run.json"  # which model wrote the run, and the architecture its checkpoints are for
 BEST, LATEST = "best.weights.h5", "latest.weights.h5"
 
 
@@ -17,11 +20,32 @@ class RunError(Exception):
     """A user-facing problem with a run directory or checkpoint; the message says what to do."""
 
 
-class JsonConfig:
-    """Mixin for frozen dataclass configs: JSON round trip (unknown keys ignored, so an older
-    ``config.json`` still loads) and ``ARCHITECTURE``, the fields a checkpoint is only valid for."""
+class ConfigError(RunError, ValueError):
+    """A configuration value of the wrong type or out of range (a ``ValueError`` for library
+    callers, a :class:`RunError` for the command lines, which print it as one line)."""
 
+
+class JsonConfig:
+    """Mixin for frozen dataclass configs: JSON round trip with type checks, ``MODEL`` (which
+    model's runs this config describes) and ``ARCHITECTURE``, the fields a checkpoint is only
+    valid for.
+
+    ``from_json`` ignores unknown keys (an older ``config.json`` still loads), checks every
+    value against its field's type (an int where a float is declared is fine; ``None`` only
+    where the default is ``None``) and then calls :meth:`validate`, which subclasses extend
+    with their own ranges and names. Every failure is a ``ValueError`` naming the field.
+    """
+
+    MODEL = "model"
     ARCHITECTURE = ()
+    # ARCHITECTURE fields added after the first release: a config.json without them (and
+    # without run.json) may still be this model's.
+    LATER_ARCHITECTURE = ()
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            _check_type(field.name, getattr(self, field.name), field)
+        self.validate()
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -29,8 +53,40 @@ class JsonConfig:
     @classmethod
     def from_json(cls, text):
         values = json.loads(text)
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        if not isinstance(values, dict):
+            raise ConfigError(f"expected a JSON object, got {type(values).__name__}")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in fields})  # checked by __post_init__
+
+    @classmethod
+    def looks_like(cls, values):
+        """Whether a ``config.json`` without ``run.json`` (an older run) may be this model's."""
+        return set(cls.ARCHITECTURE) - set(cls.LATER_ARCHITECTURE) <= set(values)
+
+    def validate(self):
+        """Raises ``ValueError`` naming a field whose value is out of range. Nothing to check here."""
+
+    def architecture(self):
+        """``{field: value}`` of :attr:`ARCHITECTURE`."""
+        return {name: getattr(self, name) for name in self.ARCHITECTURE}
+
+
+def _check_type(name, value, field):
+    declared = field.type if isinstance(field.type, type) else type(field.default)
+    if value is None:
+        if field.default is None:
+            return
+        raise ConfigError(f"{name} is null; expected {declared.__name__}")
+    if field.default is None and field.type in (int, float, str, bool):
+        declared = field.type
+    ok = (isinstance(value, bool) if declared is bool
+          else isinstance(value, (int, float)) and not isinstance(value, bool) if declared is float
+          else isinstance(value, int) and not isinstance(value, bool) if declared is int
+          else isinstance(value, declared))
+    if not ok:
+        raise ConfigError(f"{name} is {value!r}; expected {declared.__name__}")
+    if declared is float and not math.isfinite(value):
+        raise ConfigError(f"{name} is {value!r}; expected a finite number")
 
 
 def atomic_write_text(path, text):
@@ -74,27 +130,68 @@ def prepare_run_dir(model_dir, config):
     if not os.access(model_dir, os.W_OK):
         raise RunError(f"--model_dir {model_dir} is not writable; choose another directory")
     path = os.path.join(model_dir, CONFIG_FILE)
-    if os.path.exists(path):
+    if os.path.lexists(path) or os.path.lexists(os.path.join(model_dir, RUN_FILE)):
         old = load_config(model_dir, type(config))
         clash = [f"{k}: {getattr(old, k)} there, {getattr(config, k)} now"
                  for k in config.ARCHITECTURE if getattr(old, k) != getattr(config, k)]
         if clash:
             raise RunError(f"--model_dir {model_dir} holds a run with another configuration ({'; '.join(clash)}); "
                            "use a new --model_dir or the same flags")
+    else:
+        # Only a fresh run writes its identity: an existing one keeps the record of what its
+        # checkpoints were trained as.
+        atomic_write_text(os.path.join(model_dir, RUN_FILE), json.dumps(
+            {"model": config.MODEL, "architecture": config.architecture()}, indent=2, sort_keys=True))
     atomic_write_text(path, config.to_json())
 
 
-def load_config(model_dir, config_cls):
-    """The ``config_cls`` stored in ``model_dir/config.json``; :class:`RunError` if absent or damaged."""
-    path = os.path.join(model_dir, CONFIG_FILE)
-    if not os.path.exists(path):
-        raise RunError(f"no trained model in {model_dir} (no {CONFIG_FILE}); train one with --train "
-                       "or point --model_dir at a run directory")
+def _read_json_file(path, what):
     try:
         with open(path) as f:
-            return config_cls.from_json(f.read())
+            return f.read()
+    except OSError as e:  # a directory in its place, no permission, ...
+        raise RunError(f"cannot read {what} {path} ({e.strerror or e}); restore it or retrain") from None
+
+
+def load_config(model_dir, config_cls):
+    """The ``config_cls`` stored in ``model_dir/config.json``, checked against the run's identity.
+
+    Raises :class:`RunError` if the directory holds no run, holds another model's run
+    (``run.json`` names the model that wrote it), or if ``config.json`` is damaged, has a
+    value of the wrong type or out of range, or no longer describes the architecture the
+    checkpoints were trained with (an edit by hand).
+    """
+    path = os.path.join(model_dir, CONFIG_FILE)
+    run_path = os.path.join(model_dir, RUN_FILE)
+    identity = None
+    if os.path.lexists(run_path):
+        try:
+            identity = json.loads(_read_json_file(run_path, "the run record"))
+            model, architecture = identity["model"], dict(identity["architecture"])
+        except (ValueError, KeyError, TypeError):
+            raise RunError(f"{run_path} is damaged; restore it, or retrain in a new --model_dir") from None
+        if model != config_cls.MODEL:
+            raise RunError(f"--model_dir {model_dir} holds a {model} run, not a {config_cls.MODEL} one; "
+                           f"use that model's command line or another --model_dir")
+    if not os.path.lexists(path):
+        raise RunError(f"no trained model in {model_dir} (no {CONFIG_FILE}); train one with --train "
+                       "or point --model_dir at a run directory")
+    text = _read_json_file(path, "the run's configuration")
+    try:
+        if identity is None and not config_cls.looks_like(json.loads(text)):
+            raise RunError(f"--model_dir {model_dir} holds a run of another model (its {CONFIG_FILE} lacks "
+                           f"{', '.join(sorted(set(config_cls.ARCHITECTURE) - set(json.loads(text))))}); "
+                           "use that model's command line or another --model_dir")
+        config = config_cls.from_json(text)
     except (ValueError, TypeError, AttributeError) as e:
         raise RunError(f"{path} is damaged or from another model ({e}); retrain or restore it") from None
+    if identity is not None:
+        edited = [f"{k}: {architecture[k]!r} in {RUN_FILE}, {v!r} in {CONFIG_FILE}"
+                  for k, v in config.architecture().items() if k in architecture and architecture[k] != v]
+        if edited:
+            raise RunError(f"{path} no longer matches the model its checkpoints were trained as "
+                           f"({'; '.join(edited)}); undo the edit, or retrain in a new --model_dir")
+    return config
 
 
 def checkpoint_path(model_dir, which):

@@ -143,6 +143,17 @@ def test_svhn_errors_and_standin_label(tmp_path):
     (tmp_path / "train.npz").write_bytes(b"junk")
     with pytest.raises(DataError, match="cannot read"):
         svhn.load_svhn("dir", str(tmp_path))
+    # A truncated zip (a real .npz cut short) and zip-shaped garbage are named, not a BadZipFile.
+    good = tmp_path / "good.npz"
+    np.savez(good, x=np.zeros((4, 32, 32, 3), np.uint8))
+    for damaged in (good.read_bytes()[:200], b"PK\x03\x04" + b"\x00" * 64):
+        (tmp_path / "train.npz").write_bytes(damaged)
+        with pytest.raises(DataError, match="cannot read"):
+            svhn.load_svhn("dir", str(tmp_path))
+    with pytest.raises(DataError, match="holds no images"):
+        svhn.make_svhn_occluded("test", 2, images=np.zeros((0, 32, 32, 3), np.uint8))
+    with pytest.raises(DataError, match="fewer than one batch"):
+        svhn.make_svhn_occluded("train", 8, images=np.zeros((3, 32, 32, 3), np.uint8))
     with pytest.raises(DataError, match="unknown SVHN source"):
         svhn.load_svhn("bogus")
     with pytest.raises(DataError, match="uint8"):

@@ -87,6 +87,7 @@ def test_train_eval_predict_export_reload(idx_dir, tmp_path):
     (["--predict", "--predict_dir", os.path.join(ROOT, "setup.py")], "--predict_dir"),
     (["--predict", "--predict_dir", os.path.join(ROOT, "setup.py", "pictures")], "inside the file"),
     (["--train", "--lr", "nan"], "--lr must be a finite number"),
+    (["--train", "--step", "5000"], "num_glimpses is 5000; expected 1-64"),
     (["--train", "--std", "nan"], "--std must be a finite number"),
     (["--train", "--pixel", "inf"], "--pixel must be a finite number"),
 ])

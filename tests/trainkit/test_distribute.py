@@ -73,3 +73,17 @@ def test_unknown_or_unavailable_strategies():
     finally:
         if env is not None:
             os.environ["TF_CONFIG"] = env
+
+
+@pytest.mark.parametrize("text,message", [
+    ("not json", "not valid JSON"),
+    ('{"task": {"type": "worker", "index": 0}}', "needs a \"cluster\" object"),
+    ('{"cluster": {"worker": []}, "task": {"type": "worker", "index": 0}}', "non-empty list"),
+    ('{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "ps", "index": 0}}', "task.type must be one of"),
+    ('{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 2}}', "task.index must be 0-1"),
+    ('{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": "one"}}', "task.index"),
+])
+def test_malformed_tf_config_is_named(text, message):
+    from trainkit.distribute import StrategyError, check_tf_config
+    with pytest.raises(StrategyError, match=message):
+        check_tf_config(text)
