@@ -1,6 +1,6 @@
 # Two commands do everything on a machine that has only Python 3.11:
 #   make test    set up .venv and run the test suite (what CI runs)
-#   make train   set up .venv and run the main job: RAM on translated MNIST, 25 epochs (train, eval, predict)
+#   make train   set up .venv and run the main job: RAM on translated MNIST, 20 epochs (train, eval, predict)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,7 +22,7 @@ test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q tests
 
 train: $(STAMP)
-	$(BIN)/python -m examples.mnist --train --eval --predict --dataset translate --epoch 25
+	$(BIN)/python -m examples.mnist --train --eval --predict --dataset translate --epoch 20
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.input_pipeline

@@ -59,7 +59,7 @@ flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical
 flags.DEFINE_integer("backup_steps", None, "Back up for resumption every N steps (default: every epoch).",
                      lower_bound=1)
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call into XLA (default: the largest divisor "
-                     "of the steps per epoch up to 5; python -m benchmarks.ram_throughput measures yours).",
+                     "of the steps per epoch up to 20; python -m benchmarks.ram_throughput times the step).",
                      lower_bound=1)
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
