@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from trainkit.run_dir import ConfigError, JsonConfig
+from trainkit.run_dir import JsonConfig
 
 ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
 
@@ -32,8 +32,8 @@ class AttributeConfig(JsonConfig):
     MODEL = "attribute"
     ARCHITECTURE = ("attention", "filters", "units", "hidden")
 
-    def validate(self):
-        checks = [
+    def checks(self):
+        return [
             (self.dataset in ("mref", "mdist", "mbg"), "dataset", "mref, mdist or mbg"),
             (self.attention in ATTENTIONS, "attention", ", ".join(ATTENTIONS)),
             (1 <= self.filters <= 1024, "filters", "1-1024"),
@@ -46,9 +46,6 @@ class AttributeConfig(JsonConfig):
             (self.train_size is None or self.train_size >= 1, "train_size", "None or >= 1"),
             (self.validation_size is None or self.validation_size >= 1, "validation_size", "None or >= 1"),
         ]
-        for ok, name, expected in checks:
-            if not ok:
-                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")
 
     def model_kwargs(self):
         return dict(attention=self.attention, filters=self.filters, units=self.units, hidden=self.hidden,

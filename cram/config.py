@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from trainkit.run_dir import ConfigError, JsonConfig
+from trainkit.run_dir import JsonConfig
 
 TASKS = ("classify", "inpaint")
 CLUES = ("saliency", "oracle", "none")
@@ -41,8 +41,8 @@ class CRAMConfig(JsonConfig):
     MODEL = "cram"
     ARCHITECTURE = ("task", "dataset", "clue", "num_glimpses", "glimpse_size", "filters", "units")
 
-    def validate(self):
-        checks = [
+    def checks(self):
+        return [
             (self.task in TASKS, "task", " or ".join(TASKS)),
             (self.clue in CLUES, "clue", ", ".join(CLUES)),
             (self.clue_form in ("", "inside", "cover"), "clue_form", "inside or cover"),
@@ -57,6 +57,3 @@ class CRAMConfig(JsonConfig):
             (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
             (self.saliency_epochs >= 0, "saliency_epochs", ">= 0"),
         ]
-        for ok, name, expected in checks:
-            if not ok:
-                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")

@@ -185,8 +185,7 @@ def _check_args(kind, split, batch_size, backgrounds):
         raise DataError(f"unknown attribute data set {kind!r}; valid: {', '.join(KINDS)}")
     if split not in SPLIT_SIZES:
         raise DataError(f"unknown split {split!r}; valid splits: {', '.join(SPLIT_SIZES)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_count("batch_size", batch_size, allow_none=False)
     if backgrounds is not None and (backgrounds.ndim != 4 or backgrounds.shape[-1] != 3
                                     or min(backgrounds.shape[1:3]) < SIZE):
         raise DataError(f"backgrounds must be [K, H, W, 3] images with H, W >= {SIZE}, got {backgrounds.shape}")

@@ -72,8 +72,7 @@ def make_dataset(name, split, batch_size, seed=0, with_mask=False, mnist=None,
     spec = _spec(name)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_count("batch_size", batch_size, allow_none=False)
     limit = check_count("limit", limit)
     if mnist is None:
         mnist = load_mnist(source, data_dir)

@@ -73,9 +73,9 @@ class RAMConfig(JsonConfig):
                     "random_locations", "std_schedule", "location_activation")
     LATER_ARCHITECTURE = ("std_schedule", "location_activation")
 
-    def validate(self):
+    def checks(self):
         """Ranges and names; sizes far beyond the paper's are refused before they exhaust memory."""
-        checks = [
+        return [
             (self.dataset in DATASET_DEFAULTS, "dataset", f"one of {', '.join(DATASET_DEFAULTS)}"),
             (1 <= self.num_glimpses <= MAX_GLIMPSES, "num_glimpses", f"1-{MAX_GLIMPSES}"),
             (1 <= self.patch_size <= 128, "patch_size", "1-128 pixels"),
@@ -97,6 +97,3 @@ class RAMConfig(JsonConfig):
             (self.clipnorm > 0, "clipnorm", "> 0"),
             (1 <= self.mc_samples <= 1000, "mc_samples", "1-1000"),
         ]
-        for ok, name, expected in checks:
-            if not ok:
-                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")

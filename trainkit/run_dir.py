@@ -63,8 +63,15 @@ class JsonConfig:
         """Whether a ``config.json`` without ``run.json`` (an older run) may be this model's."""
         return set(cls.ARCHITECTURE) - set(cls.LATER_ARCHITECTURE) <= set(values)
 
+    def checks(self):
+        """``[(ok, field, expected), ...]``: the ranges and names a subclass requires."""
+        return []
+
     def validate(self):
-        """Raises ``ValueError`` naming a field whose value is out of range. Nothing to check here."""
+        """Raises :class:`ConfigError` naming the first field whose value fails :meth:`checks`."""
+        for ok, name, expected in self.checks():
+            if not ok:
+                raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")
 
     def architecture(self):
         """``{field: value}`` of :attr:`ARCHITECTURE`."""
