@@ -160,13 +160,13 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
 
 def format_results(results, title):
     """Human-readable lines for :func:`evaluate`'s dict."""
-    lines = [f"{title}: accuracy {results['accuracy']:.4f} on {results['count']} images"
+    lines = [f"{title}: accuracy {results['accuracy']:.4f} on {results['count']} query rows"
              + (f", mask correctness {results['correctness']:.3f}" if results["correctness"] is not None else "")]
     for name, row in results["by_scale"].items():
         if row["count"]:
             lines.append(f"  scale {name}: accuracy {row['accuracy']:.4f}"
                          + (f", correctness {row['correctness']:.3f}" if row["correctness"] is not None else "")
-                         + f"  ({row['count']} images)")
+                         + f"  ({row['count']} rows)")
     if results["note"]:
         lines.append(f"  ({results['note']})")
     return "\n".join(lines)

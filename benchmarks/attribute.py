@@ -19,9 +19,9 @@ from absl import app, flags, logging
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
-flags.DEFINE_integer("train_size", None, "Training images (default all 30,000).", lower_bound=1)
-flags.DEFINE_integer("validation_size", 1000, "Validation images.", lower_bound=1)
-flags.DEFINE_integer("test_size", None, "Test images (default all 10,000).", lower_bound=1)
+flags.DEFINE_integer("train_size", None, "Training query rows (default all 30,000; about 7 per image).", lower_bound=1)
+flags.DEFINE_integer("validation_size", 1000, "Validation query rows.", lower_bound=1)
+flags.DEFINE_integer("test_size", None, "Test query rows (default all 10,000).", lower_bound=1)
 flags.DEFINE_integer("epochs", 10, "Epochs per run (the equal budget).", lower_bound=1)
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_float("minutes", None, "Optional wall-time cap per run (then the budget is no longer equal).")
@@ -66,7 +66,7 @@ def main(_):
     bins = training.scale_bin_names()
     print("\nmask correctness (accuracy) by target scale; test set"
           + (f" of {FLAGS.test_size}" if FLAGS.test_size else "")
-          + f"; train {FLAGS.train_size or 30000} images x {FLAGS.epochs} epochs")
+          + f"; train {FLAGS.train_size or 30000} query rows x {FLAGS.epochs} epochs")
     print(f"{'data':6} {'attention':10} {'overall':>15} " + " ".join(f"{b:>15}" for b in bins) + "   train s")
     for r in rows:
         def cell(c, a):

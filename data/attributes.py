@@ -1,25 +1,36 @@
 """MREF, MDIST and MBG: the visual attribute benchmark of Seo et al., used by AttentionRNN (Sec. 4.1).
 
-Each 100x100 RGB image holds 5 to 9 distinct MNIST digits, each scaled by U(0.5, 3.0),
-coloured with one of five colours plus N(0, 10) colour noise (clipped), and placed without
-overlapping another digit's box (rejection sampling over scale and position, see
-:func:`_place_digit`); a digit's intensity is its alpha. The
-query is a digit present in the image (one-hot of 10); the answer its colour (5 classes).
+The layout follows Seo et al.'s public generator (the PAN repository's MDIST script):
 
-- ``mref``: black background.
-- ``mdist``: plus 17 distractors, random 5x5 crops of random digits, each with a random colour
-  and scale, placed off the digits.
-- ``mbg``: the digits over natural-image backgrounds: SUN397 (``backgrounds=`` an array of
-  images, e.g. from TFDS ``sun397``, which needs the internet) or, offline, an honest
-  **stand-in**: smooth random colour fields, not natural images. :func:`background_label`
-  says which, and every printed or saved result must carry it.
+- An image holds 5 to 9 distinct MNIST digits. Each digit is drawn in turn: a scale U(0.5, 3.0)
+  and a position are drawn afresh on every try, until the digit's box holds none of the earlier
+  digits' ink (nonzero pixels); boxes may overlap, ink never does. (PAN tries without limit;
+  here a digit that has not fitted after ``MAX_TRIES`` tries restarts the image's digits, which
+  keeps the count and never happens in practice.)
+- Colour: one of five colours plus *one* N(0, 10) draw per digit, added to all three channels,
+  clipped to [0, 255].
+- Compositing: the colour premultiplied by the digit's intensity ``a`` in [0, 1], pasted with
+  ``a`` as its mask: ``canvas (1 - a) + colour a^2``.
+- ``mref``: black background. ``mdist``: first, always 17 distractors (random 5x5 crops of
+  random digits, each with a random colour and a scale U(0.5, 3.0)) anywhere, beneath the digits
+  and with no regard for them. ``mbg``: the digits over natural-image backgrounds: SUN397
+  (``backgrounds=`` an array of images, e.g. from TFDS ``sun397``, which needs the internet) or,
+  offline, an honest **stand-in**: smooth random colour fields, not natural images.
+  :func:`background_label` says which, and every printed or saved result must carry it.
+- The digits of every split are drawn from MNIST's train, validation and test images pooled.
+- Every digit of an image is a query: a split is a list of *query rows* ``(image, digit)``,
+  about 7 per image; the query is the digit's class (one-hot of 10), the answer its colour (5
+  classes). The splits hold 30,000 / 10,000 / 10,000 query rows (about 4,300 / 1,430 / 1,430
+  images); the last image of a split may lend only some of its digits.
 
-Every example is a pure function of ``(seed, split, index)``, so the splits (30,000 / 10,000 /
-10,000) are the same on every machine; ``cache_dir`` renders a split once into a ``.npz`` file.
-Each example also keeps the target digit's scale and its mask (alpha > 0.5 in the canvas), for
-results by scale bin and for mask correctness.
+Where this differs from PAN, on purpose: every image is a pure function of ``(seed, split,
+kind, index)`` (seeded NumPy generators), so the splits are the same on every machine;
+``cache_dir`` renders a split once into a ``.npz`` file; and each query row also keeps its
+target digit's scale and mask (intensity > 0.5), for results by scale bin and for mask
+correctness (PAN keeps neither).
 """
 
+import functools
 import os
 import zipfile
 
@@ -30,13 +41,19 @@ from PIL import Image
 from data.sources import DataError, check_count, load_mnist
 
 KINDS = ("mref", "mdist", "mbg")
-SPLIT_SIZES = {"train": 30_000, "validation": 10_000, "test": 10_000}
+SPLIT_SIZES = {"train": 30_000, "validation": 10_000, "test": 10_000}  # query rows
 COLOURS = np.array([[0x92, 0x10, 0x10], [0x10, 0xA6, 0x51], [0x10, 0x62, 0xC0], [0xFF, 0xF1, 0x4E],
                     [0xE0, 0xE0, 0xE0]], np.float32)
 COLOUR_NAMES = ("red", "green", "blue", "yellow", "white")
 SIZE = 100
+DIGIT_COUNTS = (5, 9)  # inclusive
+SCALES = (0.5, 3.0)
 NUM_DISTRACTORS = 17
+DISTRACTOR_CROP = 5
+COLOUR_NOISE = 10.0
+MAX_TRIES = 10_000
 SCALE_BINS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+CACHE_FORMAT = "pan1"  # in the cache file's name: caches of an earlier generator are not reused
 _CODES = {"train": 0, "validation": 1, "test": 2, "mref": 0, "mdist": 1, "mbg": 2}
 
 
@@ -52,90 +69,92 @@ def standin_background(rng):
     return np.clip(smooth + rng.normal(0, 8, smooth.shape), 0, 255)
 
 
-def _scaled(digit, side):
+def _intensity(digit, side):
+    """``digit`` (uint8 ``[h, w]``) resized bilinearly to ``[side, side]``, float32 in [0, 1]."""
     return np.asarray(Image.fromarray(digit).resize((side, side), Image.BILINEAR), np.float32) / 255.0
 
 
 def _colour(rng, k):
-    return np.clip(COLOURS[k] + rng.normal(0, 10, 3), 0, 255)
+    """Colour ``k`` plus one N(0, 10) draw shared by the three channels, clipped: ``[3]``."""
+    return np.clip(COLOURS[k] + rng.normal(0, COLOUR_NOISE), 0, 255)
 
 
-def _place(rng, occupied, side, tries=100):
-    """Top-left of a ``side``-square box that overlaps no occupied pixel, or None."""
-    for _ in range(tries):
-        r, c = rng.integers(0, SIZE - side + 1, 2)
-        if not occupied[r:r + side, c:c + side].any():
-            return r, c
+def _paste(canvas, intensity, colour, r, c):
+    """PAN's compositing, in place: ``canvas (1 - a) + colour a^2`` over the box at ``(r, c)``."""
+    side = intensity.shape[0]
+    a = intensity[..., None]
+    canvas[r:r + side, c:c + side] = canvas[r:r + side, c:c + side] * (1 - a) + colour * a * a
+
+
+def digit_count(rng):
+    """The number of digits of an image: the first draw of its generator (so a split can be
+    indexed by query row without rendering)."""
+    return int(rng.integers(DIGIT_COUNTS[0], DIGIT_COUNTS[1] + 1))
+
+
+def _draw_distractors(rng, canvas, digits):
+    boxes = []
+    for _ in range(NUM_DISTRACTORS):
+        source = digits[rng.integers(len(digits))]
+        cr, cc = rng.integers(0, 28 - DISTRACTOR_CROP + 1, 2)
+        side = max(1, int(round(DISTRACTOR_CROP * rng.uniform(*SCALES))))
+        r, c = (int(v) for v in rng.integers(0, SIZE - side + 1, 2))
+        crop = np.ascontiguousarray(source[cr:cr + DISTRACTOR_CROP, cc:cc + DISTRACTOR_CROP])
+        _paste(canvas, _intensity(crop, side), _colour(rng, int(rng.integers(5))), r, c)
+        boxes.append((r, c, side))
+    return boxes
+
+
+def _place_digit(rng, ink):
+    """``(scale, side, row, col)``: the first try whose box holds no ink of ``ink``, or None."""
+    for _ in range(MAX_TRIES):
+        scale = rng.uniform(*SCALES)
+        side = int(round(28 * scale))
+        r, c = (int(v) for v in rng.integers(0, SIZE - side + 1, 2))
+        if not ink[r:r + side, c:c + side].any():
+            return scale, side, r, c
     return None
 
 
-def _place_digit(rng, occupied, tries=100):
-    """``(scale, side, row, col)`` of a digit box overlapping no occupied pixel, or None.
-
-    Each try draws a fresh scale U(0.5, 3.0) and position. If none fits, the smallest digit
-    (scale 0.5) goes to a random free spot, if there is one.
-    """
-    for _ in range(tries):
-        scale = rng.uniform(0.5, 3.0)
-        side = int(round(28 * scale))
-        r, c = rng.integers(0, SIZE - side + 1, 2)
-        if not occupied[r:r + side, c:c + side].any():
-            return scale, side, r, c
-    side = 14
-    # A window is free iff its sum of occupied pixels is 0 (2-D prefix sums).
-    sums = np.pad(occupied.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    window = sums[side:, side:] - sums[:-side, side:] - sums[side:, :-side] + sums[:-side, :-side]
-    free = np.argwhere(window == 0)
-    if len(free) == 0:
-        return None
-    r, c = free[rng.integers(len(free))]
-    return 0.5, side, r, c
-
-
-def _layout(rng):
-    """Draws the digits' count (5 to 9), distinct classes and boxes.
-
-    A 100x100 canvas cannot hold 9 digits of the mean scale U(0.5, 3.0) (their boxes would
-    cover ~2.5 canvases), so the digits placed later are, in a crowded image, smaller (see
-    :func:`_place_digit`): over all digits about 78% fall in the 0.5-1.0 scale bin and 2.5-3% in
-    each of 2.0-2.5 and 2.5-3.0. The target is then drawn uniformly among the digits, so that
-    its size says nothing about which digit it is. If a digit finds no room at all, the layout
-    is redrawn (rare), so that the count is always the one drawn.
-
-    Returns:
-      ``(boxes, occupied)``: boxes ``[(class, scale, side, row, col)]`` in placement order, and
-      the ``[100, 100]`` bool map of covered pixels.
-    """
+def _draw_digits(rng, canvas, digits, by_class, count):
+    """Draws ``count`` distinct digits onto ``canvas`` (in place); returns their records."""
+    classes = rng.choice(10, count, replace=False)
+    base = canvas.copy()
     while True:
-        occupied = np.zeros((SIZE, SIZE), bool)
-        boxes = []
-        for label in rng.choice(10, rng.integers(5, 10), replace=False):
-            box = _place_digit(rng, occupied)
+        ink = np.zeros((SIZE, SIZE), bool)
+        placed = []
+        for label in classes:
+            box = _place_digit(rng, ink)
             if box is None:
                 break
             scale, side, r, c = box
-            occupied[r:r + side, c:c + side] = True
-            boxes.append((int(label), scale, side, int(r), int(c)))
+            intensity = _intensity(digits[rng.choice(by_class[label])], side)
+            k = int(rng.integers(5))
+            _paste(canvas, intensity, _colour(rng, k), r, c)
+            ink[r:r + side, c:c + side] |= intensity > 0
+            mask = np.zeros((SIZE, SIZE), bool)
+            mask[r:r + side, c:c + side] = intensity > 0.5
+            placed.append((int(label), k, np.float32(scale), (r, c, side), mask))
         else:
-            return boxes, occupied
+            return placed
+        canvas[...] = base  # a digit found no room: redraw the digits (the count stays)
 
 
-def render_example(rng, digits, by_class, kind, backgrounds=None, return_layout=False):
-    """Draws one example.
+def render_image(rng, digits, by_class, kind, backgrounds=None):
+    """Draws one image and its digits.
 
     Args:
-      rng: a ``numpy.random.Generator`` (the example's own).
+      rng: a ``numpy.random.Generator`` (the image's own, unused before).
       digits: ``[N, 28, 28]`` uint8 source digits; ``by_class``: list of index arrays per class.
       kind: ``mref``, ``mdist`` or ``mbg``.
       backgrounds: for ``mbg``, ``[K, H, W, 3]`` uint8 (H, W >= 100) or None for the stand-in.
-      return_layout: also return the layout (for tests and pictures).
 
     Returns:
-      ``(image [100, 100, 3] uint8, query class, answer colour, target scale, target mask [100, 100] bool)``;
-      with ``return_layout``, also a dict: ``digits``, a list of ``(class, colour, scale, (row,
-      col, side))`` for every digit, ``target`` (the queried digit's index in that list) and
-      ``distractors``, a list of ``(row, col, side)`` boxes.
+      ``(image, digits, distractors)``: ``image`` ``[100, 100, 3]`` uint8; ``digits`` in drawing
+      order, each ``(class, colour index, scale, (row, col, side), mask [100, 100] bool)``;
+      ``distractors``, the ``(row, col, side)`` boxes of ``mdist``'s distractors (else empty).
     """
+    count = digit_count(rng)
     if kind == "mbg":
         if backgrounds is None:
             canvas = standin_background(rng)
@@ -145,39 +164,9 @@ def render_example(rng, digits, by_class, kind, backgrounds=None, return_layout=
             canvas = bg[r:r + SIZE, c:c + SIZE].astype(np.float32)
     else:
         canvas = np.zeros((SIZE, SIZE, 3), np.float32)
-    boxes, occupied = _layout(rng)
-    placed = []  # (class, colour, scale, mask, box)
-    for label, scale, side, r, c in boxes:
-        alpha = _scaled(digits[rng.choice(by_class[label])], side)
-        k = int(rng.integers(5))
-        region = canvas[r:r + side, c:c + side]
-        canvas[r:r + side, c:c + side] = region * (1 - alpha[..., None]) + _colour(rng, k) * alpha[..., None]
-        mask = np.zeros((SIZE, SIZE), bool)
-        mask[r:r + side, c:c + side] = alpha > 0.5
-        placed.append((label, k, scale, mask, (int(r), int(c), side)))
-    distractors = []
-    if kind == "mdist":
-        for _ in range(NUM_DISTRACTORS):
-            source = digits[rng.integers(len(digits))]
-            cr, cc = rng.integers(0, 24, 2)
-            side = max(1, int(round(5 * rng.uniform(0.5, 3.0))))
-            where = _place(rng, occupied, side, tries=20)
-            if where is None:
-                continue
-            r, c = where
-            occupied[r:r + side, c:c + side] = True
-            crop = np.ascontiguousarray(source[cr:cr + 5, cc:cc + 5])
-            alpha = _scaled(crop, side)
-            canvas[r:r + side, c:c + side] = (canvas[r:r + side, c:c + side] * (1 - alpha[..., None])
-                                              + _colour(rng, int(rng.integers(5))) * alpha[..., None])
-            distractors.append((int(r), int(c), side))
-    target = int(rng.integers(len(placed)))
-    label, k, scale, mask, _ = placed[target]
-    result = (np.clip(np.rint(canvas), 0, 255).astype(np.uint8), label, k, np.float32(scale), mask)
-    if return_layout:
-        layout = dict(digits=[(p[0], p[1], p[2], p[4]) for p in placed], target=target, distractors=distractors)
-        return result + (layout,)
-    return result
+    distractors = _draw_distractors(rng, canvas, digits) if kind == "mdist" else []
+    placed = _draw_digits(rng, canvas, digits, by_class, count)
+    return np.clip(np.rint(canvas), 0, 255).astype(np.uint8), placed, distractors
 
 
 def _check_args(kind, split, batch_size, backgrounds):
@@ -191,66 +180,117 @@ def _check_args(kind, split, batch_size, backgrounds):
         raise DataError(f"backgrounds must be [K, H, W, 3] images with H, W >= {SIZE}, got {backgrounds.shape}")
 
 
-class _Renderer:
-    """Example ``i`` of a split, a pure function of ``(seed, split, kind, i)``."""
-
-    def __init__(self, kind, split, seed, mnist, backgrounds):
-        mnist = mnist if mnist is not None else load_mnist()
-        x, y = mnist[split]
-        self.digits = np.rint(np.asarray(x) * 255).astype(np.uint8).reshape(-1, 28, 28)
-        self.by_class = [np.flatnonzero(np.asarray(y) == c) for c in range(10)]
-        if any(len(ids) == 0 for ids in self.by_class):
-            raise DataError(f"the {split} digits must contain every class 0-9")
-        self.kind, self.split, self.seed, self.backgrounds = kind, split, seed, backgrounds
-
-    def __call__(self, index):
-        rng = np.random.default_rng([self.seed, _CODES[self.split], _CODES[self.kind], int(index)])
-        image, label, answer, scale, mask = render_example(rng, self.digits, self.by_class, self.kind,
-                                                           self.backgrounds)
-        return image, np.int32(label), np.int32(answer), scale, mask
+def pooled_digits(mnist):
+    """MNIST's splits pooled, as PAN draws every split's digits: ``(digits [N, 28, 28] uint8,
+    by_class)``, ``by_class[c]`` the indices of class ``c``."""
+    xs, ys = zip(*(mnist[name] for name in ("train", "validation", "test") if name in mnist))
+    x, y = np.concatenate([np.asarray(v) for v in xs]), np.concatenate([np.asarray(v) for v in ys])
+    digits = np.rint(x * 255).astype(np.uint8).reshape(-1, 28, 28)
+    by_class = [np.flatnonzero(y == c) for c in range(10)]
+    if any(len(ids) == 0 for ids in by_class):
+        raise DataError("the MNIST digits must contain every class 0-9")
+    return digits, by_class
 
 
-FIELDS = ("images", "labels", "answers", "scales", "masks")
+class AttributeSplit:
+    """A split as query rows: row ``i`` is digit ``digit_of_row[i]`` of image ``image_of_row[i]``.
+
+    Image ``j`` is a pure function of ``(seed, split, kind, j)``; its digit count is the first
+    draw of its generator, so the row index is built without rendering.
+
+    Args:
+      kind, split, seed: as :func:`make_attribute_dataset`.
+      rows: the number of query rows.
+      mnist: dict as :func:`data.load_mnist` returns, or None for the offline copy.
+      backgrounds: as :func:`render_image`.
+    """
+
+    def __init__(self, kind, split, seed, rows, mnist=None, backgrounds=None):
+        self.digits, self.by_class = pooled_digits(mnist if mnist is not None else load_mnist())
+        self.kind, self.split, self.seed, self.backgrounds, self.rows = kind, split, seed, backgrounds, rows
+        counts, total = [], 0
+        while total < rows:
+            counts.append(digit_count(self._rng(len(counts))))
+            total += counts[-1]
+        self.image_of_row = np.repeat(np.arange(len(counts)), counts)[:rows]
+        self.digit_of_row = np.concatenate([np.arange(c) for c in counts])[:rows]
+        self.num_images = len(counts)
+        self.image = functools.lru_cache(maxsize=32)(self._render)  # rows of one image come together
+
+    def _rng(self, j):
+        return np.random.default_rng([self.seed, _CODES[self.split], _CODES[self.kind], int(j)])
+
+    def _render(self, j):
+        """``render_image`` of image ``j``."""
+        return render_image(self._rng(j), self.digits, self.by_class, self.kind, self.backgrounds)
+
+    def row(self, i):
+        """``(image uint8 [100, 100, 3], query class, answer colour, scale, mask [100, 100] bool)``."""
+        image, placed, _ = self.image(int(self.image_of_row[i]))
+        label, colour, scale, _, mask = placed[int(self.digit_of_row[i])]
+        return image, np.int32(label), np.int32(colour), np.float32(scale), mask
+
+
+ROW_FIELDS = ("image_of_row", "labels", "answers", "scales", "masks")
+
+
+def _cache_path(cache_dir, kind, split, seed, rows, backgrounds):
+    tag = "_sun397" if backgrounds is not None else ""
+    return os.path.join(cache_dir, f"{kind}_{split}_seed{seed}_{rows}rows{tag}_{CACHE_FORMAT}.npz")
+
+
+def _read_cache(path, rows):
+    try:
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in ("images",) + ROW_FIELDS}
+        if len(arrays["labels"]) == rows and arrays["image_of_row"].max() < len(arrays["images"]):
+            return arrays
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass
+    print(f"{path} is damaged; rendering it again")
+    return None
 
 
 def render_split(kind, split, seed=0, mnist=None, size=None, backgrounds=None, cache_dir=None, verbose=True):
     """Renders a whole split into NumPy arrays, cached in ``cache_dir`` when given.
 
-    The cache file (``{kind}_{split}_seed{seed}_{size}[_sun397].npz``) is written once,
-    atomically; a damaged one is rendered again. Rendering takes about 5 ms per image on one
-    core (a progress bar shows it).
+    Each image is rendered once (its query rows share it). The cache file
+    (``{kind}_{split}_seed{seed}_{rows}rows[_sun397]_pan1.npz``) is written once, atomically;
+    a damaged one is rendered again. Rendering takes a few ms per image on one core (a progress
+    bar shows it).
 
     Returns:
-      dict ``images [N, 100, 100, 3] uint8``, ``labels [N] int32`` (query classes), ``answers
-      [N] int32`` (colours), ``scales [N] float32``, ``masks [N, 100, 100] bool``.
+      dict ``images [M, 100, 100, 3] uint8`` (M images) and, per query row, ``image_of_row [N]
+      int64`` (the row's image), ``labels [N] int32`` (query classes), ``answers [N] int32``
+      (colours), ``scales [N] float32`` and ``masks [N, 1250] uint8``: the target's ``[100,
+      100]`` bool mask, bit-packed (:func:`unpack_masks`).
     """
     import keras  # the progress bar; imported late so that data/ loads without Keras
-    count = SPLIT_SIZES[split] if check_count("size", size) is None else size
-    path = None
-    if cache_dir:
-        tag = "_sun397" if backgrounds is not None else ""
-        path = os.path.join(cache_dir, f"{kind}_{split}_seed{seed}_{count}{tag}.npz")
-        if os.path.exists(path):
-            try:
-                with np.load(path) as f:
-                    arrays = {k: f[k] for k in FIELDS}
-                if len(arrays["images"]) == count:
-                    return arrays
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-                pass
-            print(f"{path} is damaged; rendering it again")
-    render = _Renderer(kind, split, seed, mnist, backgrounds)
-    arrays = {"images": np.empty((count, SIZE, SIZE, 3), np.uint8), "labels": np.empty(count, np.int32),
-              "answers": np.empty(count, np.int32), "scales": np.empty(count, np.float32),
-              "masks": np.empty((count, SIZE, SIZE), bool)}
-    bar = keras.utils.Progbar(count, unit_name="image") if verbose else None
+    rows = SPLIT_SIZES[split] if check_count("size", size) is None else size
+    path = _cache_path(cache_dir, kind, split, seed, rows, backgrounds) if cache_dir else None
+    if path and os.path.exists(path):
+        arrays = _read_cache(path, rows)
+        if arrays is not None:
+            return arrays
+    source = AttributeSplit(kind, split, seed, rows, mnist, backgrounds)
+    images = np.empty((source.num_images, SIZE, SIZE, 3), np.uint8)
+    labels, answers = np.empty(rows, np.int32), np.empty(rows, np.int32)
+    scales, masks = np.empty(rows, np.float32), np.empty((rows, SIZE * SIZE // 8), np.uint8)
+    bar = keras.utils.Progbar(source.num_images, unit_name="image") if verbose else None
     if bar:
-        print(f"rendering {kind} {split} ({count} images)" + (f" into {path}" if path else ""))
-    for i in range(count):
-        for name, value in zip(FIELDS, render(i)):
-            arrays[name][i] = value
-        if bar and (i + 1) % 250 == 0 or bar and i + 1 == count:
-            bar.update(i + 1)
+        print(f"rendering {kind} {split} ({rows} query rows, {source.num_images} images)"
+              + (f" into {path}" if path else ""))
+    starts = np.searchsorted(source.image_of_row, np.arange(source.num_images + 1))
+    for j in range(source.num_images):
+        image, placed, _ = source._render(j)
+        images[j] = image
+        for i in range(starts[j], starts[j + 1]):  # the image's rows are contiguous
+            label, colour, scale, _, mask = placed[source.digit_of_row[i]]
+            labels[i], answers[i], scales[i], masks[i] = label, colour, scale, np.packbits(mask.reshape(-1))
+        if bar and ((j + 1) % 50 == 0 or j + 1 == source.num_images):
+            bar.update(j + 1)
+    arrays = dict(images=images, image_of_row=source.image_of_row.astype(np.int64), labels=labels,
+                  answers=answers, scales=scales, masks=masks)
     if path:
         try:
             os.makedirs(cache_dir, exist_ok=True)
@@ -262,23 +302,29 @@ def render_split(kind, split, seed=0, mnist=None, size=None, backgrounds=None, c
     return arrays
 
 
+def unpack_masks(packed):
+    """``[N, 1250]`` uint8 bit-packed masks (as :func:`render_split` returns) -> ``[N, 100, 100]`` bool."""
+    return np.unpackbits(packed, axis=-1, count=SIZE * SIZE).reshape(-1, SIZE, SIZE).astype(bool)
+
+
 def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=None, backgrounds=None,
                            with_info=False, cache_dir=None, first_pass=None, verbose=False):
-    """A batched ``tf.data`` pipeline of MREF / MDIST / MBG.
+    """A batched ``tf.data`` pipeline of MREF / MDIST / MBG query rows.
 
     Args:
       kind: ``mref``, ``mdist`` or ``mbg``.
-      split: ``train`` (30,000), ``validation`` or ``test`` (10,000 each); digits come from the
-        MNIST split of the same name.
+      split: ``train`` (30,000 query rows), ``validation`` or ``test`` (10,000 each); the
+        digits of every split come from MNIST's splits pooled (as PAN's generator), the images
+        differ by split.
       batch_size: positive int.
-      seed: int; example ``i`` of a split is a pure function of ``(seed, split, kind, i)``.
+      seed: int; image ``j`` of a split is a pure function of ``(seed, split, kind, j)``.
       mnist: optional dict as :func:`data.load_mnist` returns (default: the offline copy).
-      size: optional number of examples (default the split's size).
+      size: optional number of query rows (default the split's size).
       backgrounds: for ``mbg``: ``[K, H, W, 3]`` uint8 natural images, or None for the
         labelled offline stand-in (see :func:`background_label`).
       with_info: also yield the target's scale and mask.
       cache_dir: optional directory: the split is rendered once into memory and a file there
-        (:func:`render_split`); without it, examples are rendered on the fly in ``tf.data``.
+        (:func:`render_split`); without it, images are rendered on the fly in ``tf.data``.
       first_pass: train split only. None: one pass, reshuffled on each iteration. An int
         ``k``: an endless stream of passes ``k, k+1, ...``, pass ``p`` shuffled by ``(seed,
         p)``, so that a resumed run reads the same data as an uninterrupted one.
@@ -288,7 +334,8 @@ def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=Non
       ``((images, queries), answers)``: images float32 ``[B, 100, 100, 3]`` in [0, 1], queries
       float32 one-hot ``[B, 10]``, answers int32 ``[B]`` colour indices (see
       ``COLOUR_NAMES``); with ``with_info``, ``((images, queries, scales [B], masks [B, 100,
-      100, 1] float32), answers)``. Train batches drop the remainder.
+      100, 1] float32), answers)``. Train batches drop the remainder; the validation and test
+      splits keep an image's query rows together, in drawing order.
     """
     _check_args(kind, split, batch_size, backgrounds)
     count = SPLIT_SIZES[split] if check_count("size", size) is None else size
@@ -297,14 +344,15 @@ def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=Non
     if cache_dir:
         arrays = render_split(kind, split, seed, mnist, count, backgrounds, cache_dir, verbose)
 
-        def fetch(indices):  # a batch of cached examples by index: no big constants in the graph
-            return tuple(arrays[name][indices] for name in FIELDS)
+        def fetch(indices):  # a batch of cached rows by index: no big constants in the graph
+            return (arrays["images"][arrays["image_of_row"][indices]], arrays["labels"][indices],
+                    arrays["answers"][indices], arrays["scales"][indices], unpack_masks(arrays["masks"][indices]))
     else:
-        render = _Renderer(kind, split, seed, mnist, backgrounds)
+        source = AttributeSplit(kind, split, seed, count, mnist, backgrounds)
 
         def fetch(indices):
-            rows = [render(i) for i in indices]
-            return tuple(np.stack([row[k] for row in rows]) for k in range(len(FIELDS)))
+            rows = [source.row(i) for i in indices]
+            return tuple(np.stack([row[k] for row in rows]) for k in range(len(specs)))
 
     def lookup(indices):
         values = tf.numpy_function(fetch, [indices], specs, stateful=False)

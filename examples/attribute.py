@@ -26,9 +26,9 @@ flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this 
 flags.DEFINE_float("lr", 1e-3, "Adam learning rate.", lower_bound=0)
 flags.DEFINE_integer("units", 32, "Units of each attention layer.", lower_bound=1)
 flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
-flags.DEFINE_integer("train_size", None, "Training images (default all 30,000).", lower_bound=1)
-flags.DEFINE_integer("validation_size", None, "Validation images (default all 10,000).", lower_bound=1)
-flags.DEFINE_integer("test_size", None, "Test images for --eval (default all 10,000).", lower_bound=1)
+flags.DEFINE_integer("train_size", None, "Training query rows (default all 30,000; about 7 per image).", lower_bound=1)
+flags.DEFINE_integer("validation_size", None, "Validation query rows (default all 10,000).", lower_bound=1)
+flags.DEFINE_integer("test_size", None, "Test query rows for --eval (default all 10,000).", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the data and the initialisation.")
 flags.DEFINE_string("model_dir", None, "Run directory (default runs/attribute_<dataset>_<attention>).")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Where rendered splits are cached ('' for none).")
@@ -36,7 +36,7 @@ flags.DEFINE_enum("backgrounds", "standin", ["standin", "sun397"],
                   "MBG backgrounds: the labelled offline stand-in, or SUN397 through TFDS (needs the internet).")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun397.")
 flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
-flags.DEFINE_integer("num_predict", 16, "Test images drawn by --predict.", lower_bound=1)
+flags.DEFINE_integer("num_predict", 16, "Test query rows drawn by --predict.", lower_bound=1)
 FLAGS = flags.FLAGS
 
 

@@ -17,6 +17,14 @@ def digits():
     return {split: (x, y) for split in ("train", "validation", "test")}
 
 
+@pytest.fixture(scope="module")
+def solid():
+    """Digits of full intensity in their stroke box: their brightest pixels show the colour."""
+    x = np.zeros((40, 28, 28), np.float32)
+    x[:, 4:24, 8:20] = 1.0
+    return {split: (x, np.arange(40) % 10) for split in ("train", "validation", "test")}
+
+
 def batch(kind, digits, split="test", size=16, **kwargs):
     ds = make_attribute_dataset(kind, split, size, seed=3, mnist=digits, size=size, with_info=True, **kwargs)
     (images, queries, scales, masks), answers = next(iter(ds))
@@ -34,14 +42,32 @@ def test_shapes_and_ranges(kind, digits):
     assert np.all(masks.reshape(16, -1).sum(1) > 0)
 
 
-def test_answer_is_the_colour_of_the_queried_digit(digits):
-    images, _, scales, masks, answers = batch("mref", digits, size=32)
+def test_answer_is_the_colour_of_the_queried_digit(solid):
+    images, _, scales, masks, answers = batch("mref", solid, size=32)
     for image, mask, answer, scale in zip(images * 255, masks, answers, scales):
         inked = image[mask > 0]
         brightest = inked[np.argmax(inked.sum(1))]
-        assert np.abs(brightest - COLOURS[answer]).max() < 45  # colour noise N(0, 10), 8-bit alpha
+        assert np.abs(brightest - COLOURS[answer]).max() < 45  # full intensity: the colour plus N(0, 10)
         rows, cols = np.nonzero(mask)
         assert rows.max() - rows.min() < round(28 * scale) + 1  # the mask fits the scaled digit
+
+
+def test_compositing_is_premultiplied_and_colour_noise_is_one_draw_per_digit():
+    """A digit of constant intensity a over black shows colour * a^2 (PAN pastes the colour
+    premultiplied by a with a as the mask), and the colour noise is the same in all channels."""
+    a = 128 / 255
+    flat = np.full((10, 28, 28), 128, np.uint8)
+    by_class = [np.array([c]) for c in range(10)]
+    checked = 0
+    for index in range(20):
+        image, placed, _ = attributes.render_image(np.random.default_rng([9, index]), flat, by_class, "mref")
+        for _, colour, _, (r, c, side), _ in placed:
+            pixel = image[r + side // 2, c + side // 2].astype(np.float64)
+            noise = pixel / a ** 2 - COLOURS[colour]
+            if np.all(pixel > 2) and np.all(COLOURS[colour] + noise < 250):  # no channel clipped
+                assert np.ptp(noise) < 4, (pixel, colour)  # 8-bit rounding / a^2, not 3 draws of N(0, 10)
+                checked += 1
+    assert checked > 30
 
 
 def test_examples_are_fixed_by_seed_and_index(digits):
@@ -53,7 +79,7 @@ def test_examples_are_fixed_by_seed_and_index(digits):
     assert not np.array_equal(a, next(iter(c))[0][0].numpy())
 
 
-def test_distractors_add_ink_off_the_digits(digits):
+def test_distractors_add_ink(digits):
     ref, dist = batch("mref", digits)[0], batch("mdist", digits)[0]
     assert (dist > 0).sum() > (ref > 0).sum()
 
@@ -86,47 +112,80 @@ def test_errors(digits):
 
 
 def _layouts(kind, digits, count=40, seed=5):
-    x, y = digits["test"]
-    source = np.rint(x * 255).astype(np.uint8)
-    by_class = [np.flatnonzero(y == c) for c in range(10)]
+    pool, by_class = attributes.pooled_digits(digits)
     for index in range(count):
-        rng = np.random.default_rng([seed, index])
-        yield attributes.render_example(rng, source, by_class, kind, return_layout=True)
+        yield attributes.render_image(np.random.default_rng([seed, index]), pool, by_class, kind)
 
 
 @pytest.mark.parametrize("kind", ["mref", "mdist"])
-def test_layout_invariants(kind, digits):
-    """5 to 9 distinct digits, boxes (digits and distractors) never overlap, scales in range,
-    the answer is the target's colour, and the query is one of the digits present."""
-    counts = set()
-    for image, label, answer, scale, mask, layout in _layouts(kind, digits):
-        placed = layout["digits"]
+def test_layout_follows_pan(kind, digits):
+    """5 to 9 distinct digits; each digit's box holds none of the earlier digits' ink, while
+    boxes may overlap; scales drawn afresh (none forced to a floor); masks inside their own
+    box and disjoint; mdist: always 17 distractors, placed with no regard to the digits."""
+    counts, scales, overlapping_boxes, distractor_under_digit = set(), [], 0, 0
+    for image, placed, distractors in _layouts(kind, digits):
         counts.add(len(placed))
         assert 5 <= len(placed) <= 9
         classes = [p[0] for p in placed]
         assert len(set(classes)) == len(classes)
-        assert label == classes[layout["target"]] and answer == placed[layout["target"]][1]
-        assert scale == np.float32(placed[layout["target"]][2])
-        cover = np.zeros((100, 100), int)
-        for _, colour, s, (r, c, side) in placed:
+        earlier_ink = np.zeros((100, 100), bool)
+        boxes = []
+        for _, colour, s, (r, c, side), mask in placed:
             assert 0.5 <= s <= 3.0 and side == round(28 * s) and 0 <= colour < 5
             assert r + side <= 100 and c + side <= 100
-            cover[r:r + side, c:c + side] += 1
-        for r, c, side in layout["distractors"]:
-            cover[r:r + side, c:c + side] += 1
-        assert cover.max() == 1
-        r, c, side = placed[layout["target"]][3]
-        assert mask[r:r + side, c:c + side].sum() == mask.sum() > 0  # the mask lies in the target's box
+            assert not earlier_ink[r:r + side, c:c + side].any()
+            assert mask.sum() == mask[r:r + side, c:c + side].sum() > 0
+            overlapping_boxes += any(_overlap((r, c, side), b) for b in boxes)
+            boxes.append((r, c, side))
+            earlier_ink |= mask
+            scales.append(s)
         if kind == "mdist":
-            assert 0 < len(layout["distractors"]) <= attributes.NUM_DISTRACTORS
+            assert len(distractors) == attributes.NUM_DISTRACTORS
+            distractor_under_digit += any(_overlap(d, b) for d in distractors for b in boxes)
+        else:
+            assert distractors == []
     assert len(counts) > 2  # the count varies over 5..9
+    assert len(set(scales)) == len(scales)  # no scale forced to 0.5
+    assert overlapping_boxes > 0
+    assert kind == "mref" or distractor_under_digit > 20
+
+
+def _overlap(a, b):
+    (r1, c1, s1), (r2, c2, s2) = a, b
+    return r1 < r2 + s2 and r2 < r1 + s1 and c1 < c2 + s2 and c2 < c1 + s1
 
 
 def test_layout_is_a_function_of_the_seed(digits):
-    a = [layout for *_, layout in _layouts("mdist", digits, count=5)]
-    b = [layout for *_, layout in _layouts("mdist", digits, count=5)]
-    c = [layout for *_, layout in _layouts("mdist", digits, count=5, seed=6)]
-    assert a == b and a != c
+    def layouts(seed):
+        return [[(p[:4], d) for p in placed] for _, placed, d in _layouts("mdist", digits, count=5, seed=seed)]
+    assert layouts(5) == layouts(5) and layouts(5) != layouts(6)
+
+
+def test_every_digit_of_an_image_is_a_query(digits, tmp_path):
+    """A split is query rows: image j lends one row per digit, in drawing order; the rows of
+    one image share its pixels; the split has exactly the rows asked for."""
+    split = attributes.AttributeSplit("mref", "test", 3, 23, digits)
+    assert len(split.image_of_row) == 23 and split.num_images <= 23 // 5 + 1
+    _, placed, _ = split.image(0)
+    first = [split.row(i) for i in range(len(placed))]
+    assert [int(row[1]) for row in first] == [p[0] for p in placed]
+    assert all(np.array_equal(row[0], first[0][0]) for row in first)
+    ds = make_attribute_dataset("mref", "test", 23, seed=3, mnist=digits, size=23, cache_dir=str(tmp_path))
+    (images, queries), answers = next(iter(ds))
+    assert list(np.argmax(queries[:len(placed)], 1)) == [p[0] for p in placed]
+    assert list(answers[:len(placed)]) == [p[1] for p in placed]
+    arrays = attributes.render_split("mref", "test", 3, digits, 23, cache_dir=str(tmp_path))
+    assert len(arrays["images"]) == split.num_images  # each image stored once
+
+
+def test_digits_are_pooled_from_every_mnist_split(digits):
+    x, y = digits["train"]
+    only_train_ones = dict(digits, validation=(x[:0], y[:0]), test=(x[:0], y[:0]))
+    pool, by_class = attributes.pooled_digits(digits)
+    assert len(pool) == 3 * len(x) and all(len(ids) == 12 for ids in by_class)
+    assert len(attributes.pooled_digits(only_train_ones)[0]) == len(x)
+    with pytest.raises(DataError, match="every class"):
+        attributes.pooled_digits({"train": (x[:5], y[:5])})
 
 
 def _first_batches(ds, n):
