@@ -56,6 +56,10 @@ class AttentionRNN(keras.layers.Layer):
       return_distribution: call also returns ``mu`` and ``sigma``.
       seed: seeds the sampling mode.
 
+    Attribute ``sigma_scale`` (default 1, not saved): the sampling mode draws ``mu + sigma_scale
+    * sigma * eps``. The paper scales sigma up to show ARNN's distinct modes (Fig. 6a), since
+    training on one-answer queries makes sigma small.
+
     Call args:
       features: ``[B, m, n, h]`` float32 (static ``m``, ``n``).
       query: optional ``[B, q]`` float32.
@@ -81,6 +85,7 @@ class AttentionRNN(keras.layers.Layer):
         self.f_comb = keras.layers.Dense(2, name="f_comb") if combine == "learned" else None
         self.activation = keras.activations.get(mask_activation)
         self.noise = keras.random.SeedGenerator(seed) if mode == "sample" else None
+        self.sigma_scale = 1.0
 
     def distribution(self, features, query=None):
         """``(mu, sigma)``, each ``[B, m, n, 1]``, before sampling and activation."""
@@ -107,7 +112,7 @@ class AttentionRNN(keras.layers.Layer):
         mu, sigma = self.distribution(features, query)
         value = mu
         if self.mode == "sample":
-            value = mu + sigma * keras.random.normal(tf.shape(mu), seed=self.noise)
+            value = mu + self.sigma_scale * sigma * keras.random.normal(tf.shape(mu), seed=self.noise)
         mask = self.activation(value) if self.mask_activation else value
         return (mask, mu, sigma) if self.return_distribution else mask
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from data.attributes import NUM_ANSWERS, QUERY_SIZE, TASKS
 from trainkit.run_dir import JsonConfig
 
 ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
@@ -11,10 +12,13 @@ ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "
 class AttributeConfig(JsonConfig):
     """Everything needed to rebuild and retrain an :class:`AttributeNetwork` run.
 
-    ``train_size``/``validation_size``: None uses the full splits (30,000 / 10,000).
+    ``train_size``/``validation_size``: query rows; None uses the full splits (30,000 / 10,000).
+    ``task``: ``"attribute"`` (query a digit, answer its colour) or ``"inverse"`` (query a
+    colour, answer the digit; see :mod:`data.attributes`).
     """
 
     dataset: str = "mref"
+    task: str = "attribute"
     attention: str = "arnn"
     filters: int = 32
     units: int = 32
@@ -30,12 +34,14 @@ class AttributeConfig(JsonConfig):
     # A checkpoint is only valid for these (the data set may change: a model trained on MREF can
     # be fine-tuned on MBG).
     MODEL = "attribute"
-    ARCHITECTURE = ("attention", "filters", "units", "hidden")
+    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task")
+    LATER_ARCHITECTURE = ("task",)
 
     def checks(self):
         return [
             (self.dataset in ("mref", "mdist", "mbg"), "dataset", "mref, mdist or mbg"),
             (self.attention in ATTENTIONS, "attention", ", ".join(ATTENTIONS)),
+            (self.task in TASKS, "task", " or ".join(TASKS)),
             (1 <= self.filters <= 1024, "filters", "1-1024"),
             (1 <= self.units <= 1024, "units", "1-1024"),
             (1 <= self.hidden <= 8192, "hidden", "1-8192"),
@@ -49,4 +55,8 @@ class AttributeConfig(JsonConfig):
 
     def model_kwargs(self):
         return dict(attention=self.attention, filters=self.filters, units=self.units, hidden=self.hidden,
-                    seed=self.seed)
+                    seed=self.seed, num_classes=NUM_ANSWERS[self.task])
+
+    @property
+    def query_size(self):
+        return QUERY_SIZE[self.task]

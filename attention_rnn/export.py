@@ -6,13 +6,15 @@ import tensorflow as tf
 from data.attributes import SIZE
 
 
-def export_saved_model(model, export_dir):
+def export_saved_model(model, export_dir, query_size=10):
     """Writes a SavedModel whose ``serving_default`` answers queries about images.
 
     Signature ``serving_default(images, queries)``: images float32 ``[None, 100, 100, 3]`` in
-    [0, 1], queries float32 ``[None, 10]`` (one-hot digit class). Returns ``probabilities``
-    ``[None, 5]`` over the colours (``data.attributes.COLOUR_NAMES``) and, when the model has
-    attention, ``mask_k`` ``[None, h_k, w_k, 1]`` for each attended layer ``k``.
+    [0, 1], queries float32 ``[None, query_size]`` (one-hot digit class; one-hot colour for the
+    inverse task, ``query_size=5``). Returns ``probabilities`` ``[None, num_classes]`` (over
+    the colours, ``data.attributes.COLOUR_NAMES``, or the digits for the inverse task) and,
+    when the model has attention, ``mask_k`` ``[None, h_k, w_k, 1]`` for each attended layer
+    ``k``.
     """
     def serve(images, queries):
         logits, masks = model((images, queries), return_masks=True)
@@ -24,5 +26,5 @@ def export_saved_model(model, export_dir):
     archive.track(model)
     archive.add_endpoint(name="serving_default", fn=serve, input_signature=[
         tf.TensorSpec([None, SIZE, SIZE, 3], tf.float32, name="images"),
-        tf.TensorSpec([None, 10], tf.float32, name="queries")])
+        tf.TensorSpec([None, query_size], tf.float32, name="queries")])
     archive.write_out(export_dir, verbose=False)

@@ -13,19 +13,27 @@ from attention_rnn import visualize
 from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,
-                      epochs_backed_up, load_config, load_weights, prepare_run_dir)
+from trainkit import distribute
+from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, StopWhenStale, TimeBudget, budget_spent,
+                      checkpoint_path, epochs_backed_up, load_config, load_weights, prepare_run_dir)
 
 
-def build_model(config):
+# Whether each attention type's train step is compiled with XLA: the faster setting measured by
+# benchmarks/attribute_speed.py (see docs/attention_rnn.md).
+XLA_BY_ATTENTION = {}
+
+
+def build_model(config, jit_compile=None):
     """A compiled, built :class:`AttributeNetwork`: Adam with clipped gradients, cross-entropy
-    on the colour logits, accuracy. No XLA: it makes the column scans of the diagonal LSTMs
-    slower on CPU, not faster."""
+    on the colour logits, accuracy. ``jit_compile`` None takes ``XLA_BY_ATTENTION`` (default
+    off)."""
     model = AttributeNetwork(**config.model_kwargs())
+    if jit_compile is None:
+        jit_compile = XLA_BY_ATTENTION.get(config.attention, False)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
-                  jit_compile=False)
-    model((tf.zeros([1, SIZE, SIZE, 3]), tf.zeros([1, 10])))
+                  jit_compile=jit_compile)
+    model((tf.zeros([1, SIZE, SIZE, 3]), tf.zeros([1, config.query_size])))
     return model
 
 
@@ -38,14 +46,15 @@ def dataset(config, split, batch_size=None, mnist=None, backgrounds=None, cache_
     size = {"train": config.train_size, "validation": config.validation_size}.get(split, kwargs.pop("size", None))
     return make_attribute_dataset(config.dataset, split, batch_size or config.batch_size, seed=config.seed,
                                   mnist=mnist, size=size, backgrounds=backgrounds, cache_dir=cache_dir,
-                                  verbose=True, **kwargs)
+                                  verbose=True, task=config.task, **kwargs)
 
 
 class MaskPictures(keras.callbacks.Callback):
     """Logs the attention masks of a fixed validation batch to TensorBoard every epoch."""
 
-    def __init__(self, log_dir, inputs, answers, note=None, count=4):
+    def __init__(self, log_dir, inputs, answers, note=None, count=4, task="attribute"):
         super().__init__()
+        self.task = task
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "masks"))
         self.images, self.queries = inputs[0][:count], inputs[1][:count]
         self.answers, self.note = answers[:count].numpy(), note
@@ -58,7 +67,8 @@ class MaskPictures(keras.callbacks.Callback):
         for b in range(len(self.answers)):
             panel = visualize.attention_panel(self.images[b].numpy(), int(np.argmax(self.queries[b])),
                                               int(np.argmax(logits[b])), int(self.answers[b]),
-                                              [m[b, ..., 0].numpy() for m in masks], source_note=self.note)
+                                              [m[b, ..., 0].numpy() for m in masks], source_note=self.note,
+                                              task=self.task)
             pictures.append(np.asarray(panel, np.float32) / 255.0)
         width = max(p.shape[1] for p in pictures)
         pictures = [np.pad(p, [[0, 0], [0, width - p.shape[1]], [0, 0]]) for p in pictures]
@@ -67,17 +77,32 @@ class MaskPictures(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", minutes=None):
+def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", minutes=None,
+          patience=None, strategy=None):
     """Trains (or resumes) the attribute run in ``model_dir``; returns the Keras ``History``.
+
+    ``minutes``: stop after the epoch that passes this much training time (over all sittings).
+    ``patience``: stop once this many epochs pass without a better validation accuracy (over
+    all sittings; :class:`trainkit.StopWhenStale`). Under a ``strategy`` (see
+    :mod:`trainkit.distribute`) ``config.batch_size`` is the global batch and only the chief
+    worker writes the run's files.
 
     Validation every epoch; ``best``/``latest`` checkpoints and ``config.json`` in
     ``model_dir``; TensorBoard in ``model_dir/logs`` (loss, accuracy, learning rate, masks); a
     backup in ``model_dir/backup`` from which a killed run resumes at its last epoch, reading
     the same data passes as an uninterrupted run.
     """
-    prepare_run_dir(model_dir, config)
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise RunError(f"--batch {config.batch_size} must be a multiple of the {replicas} replicas")
+    chief = distribute.is_chief()
+    if chief:
+        prepare_run_dir(model_dir, config)
+    write_dir = distribute.worker_dir(model_dir)
+    os.makedirs(write_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    backup_dir = os.path.join(model_dir, "backup")
+    backup_dir = os.path.join(write_dir, "backup")
     train_size = config.train_size or data.attributes.SPLIT_SIZES["train"]
     steps = train_size // config.batch_size
     if steps < 1:
@@ -86,16 +111,25 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     train_ds = dataset(config, "train", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
                        first_pass=epochs_backed_up(backup_dir))
     val_ds = dataset(config, "validation", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir)
-    model = build_model(config)
-    log_dir = os.path.join(model_dir, "logs")
-    val_inputs, val_answers = next(iter(val_ds))
+    single = replicas == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    with strategy.scope():
+        model = build_model(config, jit_compile=None if single else False)  # XLA cannot read remote mirrors
     backup = SafeBackup(backup_dir)
-    callbacks = [backup, StopOnNaN(),
-                 Checkpoints(model_dir, backup=backup), keras.callbacks.TensorBoard(log_dir, write_graph=False),
-                 MaskPictures(log_dir, val_inputs, val_answers, note=data_note(config, backgrounds))]
-    callbacks.append(TimeBudget(minutes, model_dir))  # counted over every sitting of the run
+    callbacks = [backup, StopOnNaN()]
+    if chief:
+        log_dir = os.path.join(model_dir, "logs")
+        val_inputs, val_answers = next(iter(val_ds))
+        callbacks += [Checkpoints(model_dir, backup=backup), keras.callbacks.TensorBoard(log_dir, write_graph=False),
+                      MaskPictures(log_dir, val_inputs, val_answers, note=data_note(config, backgrounds),
+                                   task=config.task)]
+    callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
+    if patience:
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            raise RunError("patience (early stopping) is not supported with several workers: every worker "
+                           "would have to stop at the same epoch; use --epoch")
+        callbacks.append(StopWhenStale(model_dir, patience))
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=verbose, shuffle=False)
+                        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)
     history.write_failed = any(getattr(c, "failed", False) for c in callbacks)
     return history
@@ -189,13 +223,60 @@ def write_predictions(model, config, out_dir, count, mnist=None, backgrounds=Non
             truth = int(answers[b])
             share = None if shares[b] is None else float(shares[b])
             panel = visualize.attention_panel(images[b].numpy(), query, answer, truth,
-                                              [m[b, ..., 0].numpy() for m in layer_masks], share, note)
+                                              [m[b, ..., 0].numpy() for m in layer_masks], share, note,
+                                              task=config.task)
             name = f"{index:04d}_query{query}.png"
             panel.save(os.path.join(out_dir, name))
-            records.append(dict(file=name, query=query, answer=data.attributes.COLOUR_NAMES[answer],
-                                truth=data.attributes.COLOUR_NAMES[truth], scale=float(scales[b]),
+            records.append(dict(file=name, query=query, query_name=data.attributes.query_name(config.task, query),
+                                answer=data.attributes.answer_name(config.task, answer),
+                                truth=data.attributes.answer_name(config.task, truth), scale=float(scales[b]),
                                 mask_correctness=share))
             index += 1
     with open(os.path.join(out_dir, "predictions.json"), "w") as f:
-        json.dump(dict(dataset=config.dataset, attention=config.attention, note=note, images=records), f, indent=1)
+        json.dump(dict(dataset=config.dataset, task=config.task, attention=config.attention, note=note,
+                       images=records), f, indent=1)
     return records
+
+
+def write_sampled_masks(model, config, out_dir, count, samples=3, sigma_scale=1.0, copies=3, mnist=None,
+                        backgrounds=None):
+    """For a sampling model (``arnn_sample``): ``count`` test-like images that hold the query
+    digit ``copies`` times in distinct colours (:func:`data.attributes.render_multimodal`), and
+    per image one picture of ``samples`` sampled masks side by side (every layer's sample
+    combined), drawn with sigma scaled by ``sigma_scale`` (the paper's Fig. 6a). Writes
+    ``multimodal_XXXX.png`` and returns their paths.
+
+    Raises:
+      RunError: the model does not sample its masks.
+    """
+    layers = [a for a in model.attentions if a is not None]
+    if not layers or any(getattr(a, "mode", None) != "sample" for a in layers):
+        raise RunError(f"--mask_samples needs a model trained with --attention arnn_sample, not {config.attention}")
+    if config.task != "attribute":
+        raise RunError("sampled masks of several right answers are drawn for the attribute task only")
+    os.makedirs(out_dir, exist_ok=True)
+    pool, by_class = data.attributes.pooled_digits(mnist if mnist is not None else data.load_mnist())
+    note, paths = data_note(config, backgrounds), []
+    for layer in layers:
+        layer.sigma_scale = float(sigma_scale)
+    try:
+        for index in range(count):
+            rng = np.random.default_rng([config.seed, 7, index])  # its own stream: not a test image
+            image, query, _, _ = data.attributes.render_multimodal(rng, pool, by_class, config.dataset, copies,
+                                                                   backgrounds)
+            images = tf.constant(image[None].astype(np.float32) / 255.0)
+            queries = tf.one_hot([query], 10)
+            masks = []
+            for _ in range(samples):
+                _, layer_masks = model((images, queries), return_masks=True)
+                masks.append(combined_mask(layer_masks, SIZE)[0, ..., 0].numpy())
+            caption = (f"query: digit {query} ({copies} copies in different colours); {samples} samples, "
+                       f"sigma x {sigma_scale:g}")
+            path = os.path.join(out_dir, f"multimodal_{index:04d}.png")
+            visualize.samples_panel(images[0].numpy(), caption, masks, note).save(path)
+            paths.append(path)
+    finally:
+        for layer in layers:
+            layer.sigma_scale = 1.0
+    return paths
+

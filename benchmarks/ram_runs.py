@@ -3,24 +3,12 @@ measure it the same way every time."""
 
 import json
 import os
-import subprocess
 import time
 
+from benchmarks.results import commit, read_json, write_json  # noqa: F401  (used as ram_runs.*)
 from ram.config import PAPER_TEST_ERROR as PAPER_ERROR  # percent, Mnih et al. 2014
 
 TARGET_ERROR = {"center": 1.3, "translate": 1.3, "clutter": 4.0, "clutter100": 8.0}
-
-
-def commit():
-    """The repository's commit (with ``+dirty`` when the tree has changes), or ``unknown``."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, check=True).stdout.strip()
-        return head + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None, verbose=2,
@@ -68,18 +56,3 @@ def random_distances(config, mnist, limit=None):
     config = dataclasses.replace(config, random_locations=True)
     model = build_model(config, data.image_size(config.dataset))
     return [round(d, 2) for d in glimpse_distances(model, config, "test", mnist=mnist, limit=limit)]
-
-
-def write_json(path, rows):
-    from trainkit import atomic_write_text
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    atomic_write_text(path, json.dumps(rows, indent=1) + "\n")
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return []

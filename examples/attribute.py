@@ -10,12 +10,17 @@ import os
 
 from absl import app, flags
 
+from examples.flag_checks import require_finite
+
 ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
 flags.DEFINE_bool("predict", False, "Write, per test image, the query, the answer and each layer's mask.")
 flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
 flags.DEFINE_enum("dataset", "mref", ["mref", "mdist", "mbg"], "Data set.")
+flags.DEFINE_enum("task", "attribute", ["attribute", "inverse"],
+                  "attribute: what colour is digit q? inverse: which digit has colour q? (5 digits per image, "
+                  "one of each colour).")
 flags.DEFINE_enum("attention", "arnn", list(ATTENTIONS),
                   "none; san (soft attention, last layer); nctx / ctx (local attention, 1x1 / 3x3 context); "
                   "arnn (AttentionRNN); arnn_ind (independent combination); arnn_sample (sampled mask); "
@@ -36,8 +41,15 @@ flags.DEFINE_enum("backgrounds", "standin", ["standin", "sun397"],
                   "MBG backgrounds: the labelled offline stand-in, or SUN397 through TFDS (needs the internet).")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun397.")
 flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
+                  "tf.distribute strategy (see docs/distribute.md).")
 flags.DEFINE_integer("num_predict", 16, "Test query rows drawn by --predict.", lower_bound=1)
+flags.DEFINE_integer("mask_samples", 3, "--predict of an arnn_sample model: sampled masks drawn side by side for "
+                     "images holding the query digit in several colours (0: none).", lower_bound=0)
+flags.DEFINE_float("sigma_scale", 1.0, "Scale of sigma when drawing those samples (the paper scales it up).",
+                   lower_bound=0)
 FLAGS = flags.FLAGS
+require_finite("minutes", "lr", "sigma_scale")
 
 
 def run():
@@ -45,7 +57,7 @@ def run():
     from attention_rnn import training
     from attention_rnn.config import AttributeConfig
     from attention_rnn.export import export_saved_model
-    from trainkit import RunError, check_output_dir, refuse_nonempty_dir
+    from trainkit import RunError, check_output_dir, distribute, refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
         raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
@@ -53,24 +65,25 @@ def run():
         refuse_nonempty_dir(FLAGS.export)
     if FLAGS.predict and FLAGS.predict_dir:
         check_output_dir(FLAGS.predict_dir, "--predict_dir")
-    model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}_{FLAGS.attention}")
+    inverse = "_inverse" if FLAGS.task == "inverse" else ""
+    model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}{inverse}_{FLAGS.attention}")
     backgrounds = None
     if FLAGS.dataset == "mbg" and FLAGS.backgrounds == "sun397":
         backgrounds = data.attributes.load_sun397_backgrounds(FLAGS.data_dir)
     cache_dir = FLAGS.cache_dir or None
     mnist = data.load_mnist()
     if FLAGS.train:
-        config = AttributeConfig(dataset=FLAGS.dataset, attention=FLAGS.attention, units=FLAGS.units,
+        config = AttributeConfig(dataset=FLAGS.dataset, task=FLAGS.task, attention=FLAGS.attention, units=FLAGS.units,
                                  batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
                                  train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
                                  seed=FLAGS.seed)
         print(f"training the attribute network ({config.attention} attention) on {config.dataset} "
-              f"into {model_dir}")
+              f"({config.task} task) into {model_dir}")
         note = training.data_note(config, backgrounds)
         if note:
             print(note)
         history = training.train(config, model_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
-                                 minutes=FLAGS.minutes)
+                                 minutes=FLAGS.minutes, strategy=distribute.make_strategy(FLAGS.strategy))
         if history.nan_stopped or history.write_failed:
             return 1
     model = config = None
@@ -79,15 +92,21 @@ def run():
     if FLAGS.eval:
         results = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist,
                                     backgrounds=backgrounds, cache_dir=cache_dir)
-        print(training.format_results(results, f"test ({config.dataset}, {config.attention}, checkpoint "
-                                               f"{FLAGS.load})"))
+        print(training.format_results(results, f"test ({config.dataset}, {config.task} task, {config.attention}, "
+                                               f"checkpoint {FLAGS.load})"))
     if FLAGS.predict:
         out_dir = FLAGS.predict_dir or os.path.join(model_dir, "predictions")
         training.write_predictions(model, config, out_dir, FLAGS.num_predict, mnist=mnist,
                                    backgrounds=backgrounds, cache_dir=cache_dir)
         print(f"wrote {FLAGS.num_predict} attention pictures and predictions.json to {out_dir}/")
+        if config.attention == "arnn_sample" and FLAGS.mask_samples and config.task == "attribute":
+            paths = training.write_sampled_masks(model, config, out_dir, min(FLAGS.num_predict, 8),
+                                                 FLAGS.mask_samples, FLAGS.sigma_scale, mnist=mnist,
+                                                 backgrounds=backgrounds)
+            print(f"wrote {len(paths)} pictures of {FLAGS.mask_samples} sampled masks each "
+                  f"(sigma x {FLAGS.sigma_scale:g}) to {out_dir}/multimodal_*.png")
     if FLAGS.export:
-        export_saved_model(model, FLAGS.export)
+        export_saved_model(model, FLAGS.export, query_size=config.query_size)
         print(f"exported SavedModel to {FLAGS.export} (signature serving_default(images, queries))")
     return 0
 

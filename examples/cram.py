@@ -9,6 +9,8 @@ import os
 
 from absl import app, flags
 
+from examples.flag_checks import require_finite
+
 flags.DEFINE_enum("task", "classify", ["classify", "inpaint"], "Clued classification or SVHN inpainting.")
 flags.DEFINE_string("dataset", None, "classify: center, translate, clutter (default) or clutter100; "
                     "inpaint: svhn_occluded (default).")
@@ -43,6 +45,7 @@ flags.DEFINE_string("svhn_dir", None, "For --svhn_source dir: train.npz/test.npz
                     "for tfds: the TFDS data directory.")
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
+require_finite("minutes", "lr", "clue_weight", "adversarial_weight")
 
 
 def resolved_config():

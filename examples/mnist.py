@@ -5,10 +5,11 @@ Flags mirror the original TF repo (``--train --eval --predict --batch --epoch --
 default per data set (see ``ram/config.py``) and explicit values win.
 """
 
-import math
 import os
 
 from absl import app, flags
+
+from examples.flag_checks import require_finite
 
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print the test error of the model in --model_dir.")
@@ -64,10 +65,7 @@ flags.DEFINE_integer("steps_per_execution", None, "Train steps per call into XLA
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
 
-for _name in ("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight"):
-    # The bounds above let nan and inf through ("nan < 1e-6" is false): refuse them here.
-    flags.register_validator(_name, lambda v: v is None or math.isfinite(v),
-                             message=f"--{_name} must be a finite number")
+require_finite("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight")
 
 
 def run():

@@ -1,14 +1,14 @@
 """What RAM, CRAM and AttentionRNN training share: run directories, configs, checkpoints, and
 the callbacks that make a run safe to kill, resume and budget."""
 
-from trainkit.callbacks import (Checkpoints, SafeBackup, StopOnNaN, TimeBudget, budget_spent, epochs_backed_up,
-                                training_time)
+from trainkit.callbacks import (Checkpoints, SafeBackup, StopOnNaN, StopWhenStale, TimeBudget, budget_spent,
+                                epochs_backed_up, epochs_since_best, training_time)
 from trainkit.run_dir import (BEST, CONFIG_FILE, LATEST, RUN_FILE, ConfigError, JsonConfig, RunError,
                               atomic_write_text, check_output_dir, checkpoint_path, load_config, load_weights,
                               prepare_run_dir, refuse_nonempty_dir)
 
 __all__ = ["BEST", "CONFIG_FILE", "RUN_FILE", "Checkpoints", "ConfigError", "JsonConfig", "LATEST", "RunError",
-           "SafeBackup", "StopOnNaN",
+           "SafeBackup", "StopOnNaN", "StopWhenStale",
            "TimeBudget", "atomic_write_text", "budget_spent", "check_output_dir", "checkpoint_path",
-           "epochs_backed_up", "load_config", "load_weights", "prepare_run_dir", "refuse_nonempty_dir",
+           "epochs_backed_up", "epochs_since_best", "load_config", "load_weights", "prepare_run_dir", "refuse_nonempty_dir",
            "training_time"]

@@ -78,6 +78,34 @@ class Checkpoints(keras.callbacks.Callback):
                 atomic_write_text(self.best_path, json.dumps({self.monitor: float(score), "epoch": epoch + 1}))
 
 
+def epochs_since_best(model_dir):
+    """``(epochs trained, epochs since the best checkpoint)`` of a run (0, 0 before any)."""
+    latest = (_read_json(os.path.join(model_dir, LATEST_RECORD)) or {}).get("epoch", 0)
+    best = (_read_json(os.path.join(model_dir, "best.json")) or {}).get("epoch", 0)
+    return latest, latest - best
+
+
+class StopWhenStale(keras.callbacks.Callback):
+    """Stops training once ``patience`` epochs have passed without a new best checkpoint.
+
+    It reads the run's own records (``latest.json`` and ``best.json``, list it after
+    :class:`Checkpoints`), so the count carries over sittings: a resumed run stops where an
+    uninterrupted one would. Use :func:`epochs_since_best` to skip a run that already stopped.
+    """
+
+    def __init__(self, model_dir, patience):
+        super().__init__()
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        self.model_dir, self.patience, self.stopped_epoch = model_dir, int(patience), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        _, stale = epochs_since_best(self.model_dir)
+        if stale >= self.patience:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+
+
 class SafeBackup(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` whose backup is replaced whole, never half-written.
 

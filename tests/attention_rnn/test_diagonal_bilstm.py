@@ -120,3 +120,17 @@ def test_attention_rnn_without_context_is_causal_in_its_lstm_inputs():
         for j in range(n):
             allowed = causal_context(m, n, i, j)
             assert not (dep[:, :, i, j] & ~allowed).any()
+
+
+@pytest.mark.parametrize("m,n", [(5, 7), (6, 3), (1, 4), (4, 1)])
+def test_bilstm_runs_both_directions_in_one_recurrence_as_two_separate_lstms(m, n):
+    """The fused recurrence of both directions equals each direction's DiagonalLSTM alone."""
+    keras.utils.set_random_seed(2)
+    layer = DiagonalBiLSTM(3)
+    x = tf.random.normal([2, m, n, 2], seed=1)
+    out = layer(x).numpy()
+    np.testing.assert_allclose(out[..., :3], layer.left(x).numpy(), atol=1e-5)
+    mirrored = tf.reverse(layer.right(tf.reverse(x, [2])), [2])
+    shifted = tf.pad(mirrored, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+    np.testing.assert_allclose(out[..., 3:], shifted.numpy(), atol=1e-5)
+

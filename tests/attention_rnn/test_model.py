@@ -31,7 +31,8 @@ def test_attention_types_train_a_step(attention, tiny_set):
     model = AttributeNetwork(attention, filters=8, units=4, hidden=16)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=False)  # XLA compiles the column scans slowly and runs them slower here
-    before = [w.numpy().copy() for w in model.trainable_weights] if model.built else None
+    model((images, queries))  # builds every layer, so the weights exist before the step
+    before = [w.numpy().copy() for w in model.trainable_weights]
     logs = model.train_on_batch((images, queries), answers, return_dict=True)
     assert np.isfinite(logs["loss"])
     logits, masks = model((images, queries), return_masks=True)
@@ -40,7 +41,8 @@ def test_attention_types_train_a_step(attention, tiny_set):
     assert len(masks) == expected
     if masks:
         assert masks[-1].shape == (4, 2, 2, 1) and masks[0].shape[1] in (16, 2)
-    assert before is None or any(not np.array_equal(b, w.numpy()) for b, w in zip(before, model.trainable_weights))
+    assert len(before) == len(model.trainable_weights) > 0
+    assert any(not np.array_equal(b, w.numpy()) for b, w in zip(before, model.trainable_weights))
 
 
 def test_combined_mask_and_correctness():
@@ -66,3 +68,37 @@ def test_config_round_trip_and_unknown_attention():
     assert AttributeNetwork.from_config(model.get_config()).get_config() == model.get_config()
     with pytest.raises(ValueError, match="unknown attention 'lstm'"):
         AttributeNetwork("lstm")
+
+
+def test_inverse_task_network_answers_digits(tiny_set):
+    """The inverse task: queries are one-hot colours (5), answers digit classes (10)."""
+    from attention_rnn.config import AttributeConfig
+    from attention_rnn.training import build_model
+    config = AttributeConfig(task="inverse", attention="ctx", filters=8, units=4, hidden=16)
+    model = build_model(config, jit_compile=False)
+    images = tiny_set[0]
+    logs = model.train_on_batch((images, tf.one_hot([0, 1, 2, 3], 5)), np.array([3, 1, 4, 1]), return_dict=True)
+    assert np.isfinite(logs["loss"]) and model((images, tf.one_hot([0, 1, 2, 3], 5))).shape == (4, 10)
+    assert config.query_size == 5 and AttributeConfig().query_size == 10
+
+
+def test_sampled_masks_differ_and_need_a_sampling_model(tiny_set, tmp_path):
+    from attention_rnn.config import AttributeConfig
+    from attention_rnn.training import write_sampled_masks
+    from trainkit import RunError
+    x = np.zeros((20, 28, 28), np.float32)
+    x[:, 4:24, 8:20] = 1.0
+    digits = {s: (x, np.arange(20) % 10) for s in ("train", "validation", "test")}
+    config = AttributeConfig(attention="arnn_sample", filters=4, units=2, hidden=8)
+    model = AttributeNetwork(**dict(config.model_kwargs(), filters=4, units=2, hidden=8))
+    paths = write_sampled_masks(model, config, str(tmp_path), count=1, samples=2, sigma_scale=3.0, mnist=digits)
+    assert len(paths) == 1 and (tmp_path / "multimodal_0000.png").exists()
+    assert all(a.sigma_scale == 1.0 for a in model.attentions if a is not None)  # restored
+    layer = model.attentions[0]
+    features, query = tf.zeros([1, 50, 50, 4]), tf.one_hot([3], 10)
+    layer.sigma_scale = 3.0
+    assert not np.allclose(layer(features, query).numpy(), layer(features, query).numpy())  # a fresh draw per call
+    with pytest.raises(RunError, match="arnn_sample"):
+        write_sampled_masks(AttributeNetwork("ctx", filters=4, units=2), AttributeConfig(attention="ctx"),
+                            str(tmp_path), count=1, mnist=digits)
+

@@ -228,3 +228,33 @@ def test_sun397_without_network_fails_at_once(monkeypatch, tmp_path):
     monkeypatch.setattr(data.sources, "network_available", lambda *a, **k: False)
     with pytest.raises(DataError, match="no network"):
         attributes.load_sun397_backgrounds(str(tmp_path))
+
+
+def test_inverse_task_asks_for_the_digit_of_a_colour(digits):
+    """Inverse task: 5 digits, one of each colour; the query (a colour) names one digit."""
+    ds = make_attribute_dataset("mdist", "test", 10, seed=3, mnist=digits, size=10, with_info=True, task="inverse")
+    (images, queries, scales, masks), answers = next(iter(ds))
+    assert queries.shape == (10, 5) and set(answers.numpy()) <= set(range(10))
+    split = attributes.AttributeSplit("mdist", "test", 3, 10, digits, task="inverse")
+    _, placed, _ = split.image(0)
+    assert len(placed) == 5 and sorted(p[1] for p in placed) == [0, 1, 2, 3, 4]
+    for row in range(5):
+        _, query, answer, _, _ = split.row(row)
+        assert [p[0] for p in placed if p[1] == query] == [answer]
+    np.testing.assert_array_equal(np.argmax(queries[:5], 1), [p[1] for p in placed])
+    with pytest.raises(DataError, match="unknown task"):
+        make_attribute_dataset("mref", "test", 4, mnist=digits, task="reverse")
+
+
+def test_multimodal_image_holds_the_query_in_several_colours(digits):
+    pool, by_class = attributes.pooled_digits(digits)
+    for index in range(5):
+        rng = np.random.default_rng([1, index])
+        _, query, placed, _ = attributes.render_multimodal(rng, pool, by_class, "mref", copies=3)
+        copies = [p for p in placed if p[0] == query]
+        assert len(copies) == 3 and len({p[1] for p in copies}) == 3
+        others = [p[0] for p in placed if p[0] != query]
+        assert len(set(others)) == len(others) and 5 <= len(placed) <= 9
+    with pytest.raises(DataError, match="copies"):
+        attributes.render_multimodal(np.random.default_rng(0), pool, by_class, "mref", copies=6)
+

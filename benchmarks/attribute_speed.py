@@ -1,0 +1,80 @@
+"""Training-step speed of the attribute network for each attention type, and what the paper's
+protocol would cost on this machine.
+
+    python -m benchmarks.attribute_speed [--batch 32] [--steps 10] [--attentions none,san,...]
+
+Each model (:class:`attention_rnn.AttributeNetwork`, the build ``examples.attribute`` trains)
+is timed with and without XLA on one fixed batch of 100x100 images (``train_on_batch`` after
+two warm-up steps), all in one run, and keeps its faster setting. Printed per type: images/s,
+the step's cost relative to NONE (the same base CNN without attention), and the projected hours
+per model for the protocol of Table 1 (``--train_rows`` x ``--epochs``, plus one validation
+pass of ``--validation_rows`` per epoch at the forward-only cost, taken as a third of a step).
+The issue's target: ARNN at most 4x NONE.
+"""
+
+import time
+
+from absl import app, flags, logging
+
+flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
+flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
+flags.DEFINE_integer("steps", 10, "Timed steps per setting (after two warm-up steps).", lower_bound=1)
+flags.DEFINE_enum("xla", "both", ["both", "on", "off"], "Time with XLA, without, or both (keep the faster).")
+flags.DEFINE_integer("train_rows", 30_000, "Training query rows of the protocol.", lower_bound=1)
+flags.DEFINE_integer("validation_rows", 10_000, "Validation query rows of the protocol.", lower_bound=0)
+flags.DEFINE_integer("epochs", 10, "Epochs of the protocol.", lower_bound=1)
+FLAGS = flags.FLAGS
+
+
+def step_seconds(attention, jit, batch, steps):
+    """Median seconds of one training step of ``attention`` at ``batch`` (XLA iff ``jit``)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from attention_rnn.config import AttributeConfig
+    from attention_rnn.training import build_model
+
+    model = build_model(AttributeConfig(attention=attention, batch_size=batch), jit_compile=jit)
+    rng = np.random.default_rng(0)
+    images = tf.constant(rng.uniform(size=(batch, 100, 100, 3)).astype(np.float32))
+    queries = tf.one_hot(rng.integers(0, 10, batch), 10)
+    answers = tf.constant(rng.integers(0, 5, batch).astype(np.int32))
+    for _ in range(2):
+        model.train_on_batch((images, queries), answers)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.train_on_batch((images, queries), answers)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main(_):
+    logging.set_verbosity(logging.WARNING)
+    settings = {"both": (False, True), "on": (True,), "off": (False,)}[FLAGS.xla]
+    rows = []
+    for attention in FLAGS.attentions:
+        timed = {jit: step_seconds(attention, jit, FLAGS.batch, FLAGS.steps) for jit in settings}
+        jit = min(timed, key=timed.get)
+        rows.append(dict(attention=attention, seconds=timed[jit], jit=jit, timed=timed))
+        print(f"{attention}: " + ", ".join(f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step" for j, s in timed.items()),
+              flush=True)
+    base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
+    steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
+    print(f"\nbatch {FLAGS.batch}; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation "
+          f"query rows x {FLAGS.epochs} epochs")
+    print("| attention | setting | images/s | step cost / NONE | hours per model |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        ratio = f"{r['seconds'] / base:.2f}x" if base else "-"
+        hours = r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600
+        print(f"| {r['attention']} | {'XLA' if r['jit'] else 'no XLA'} | {FLAGS.batch / r['seconds']:,.1f} | {ratio} "
+              f"| {hours:.2f} |")
+    arnn = next((r for r in rows if r["attention"] == "arnn"), None)
+    if base and arnn:
+        verdict = "met" if arnn["seconds"] <= 4 * base else "NOT met"
+        print(f"ARNN / NONE step cost: {arnn['seconds'] / base:.2f}x (target <= 4x: {verdict})")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,34 @@
+"""StopWhenStale: patience counted from the run's own records, over sittings."""
+
+import json
+
+import pytest
+
+from trainkit import StopWhenStale, epochs_since_best
+
+
+class _Model:
+    stop_training = False
+
+
+def _records(path, latest, best):
+    (path / "latest.json").write_text(json.dumps({"epoch": latest}))
+    (path / "best.json").write_text(json.dumps({"val_accuracy": 0.5, "epoch": best}))
+
+
+def test_stops_after_patience_epochs_without_a_better_checkpoint(tmp_path):
+    assert epochs_since_best(str(tmp_path)) == (0, 0)
+    stop = StopWhenStale(str(tmp_path), patience=2)
+    stop.set_model(_Model())
+    _records(tmp_path, latest=4, best=3)
+    stop.on_epoch_end(3)
+    assert not stop.model.stop_training
+    _records(tmp_path, latest=5, best=3)  # e.g. a later sitting of the same run
+    stop.on_epoch_end(4)
+    assert stop.model.stop_training and stop.stopped_epoch == 5
+    assert epochs_since_best(str(tmp_path)) == (5, 2)
+
+
+def test_patience_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="patience"):
+        StopWhenStale(str(tmp_path), 0)
