@@ -24,6 +24,11 @@ class ConvEncoder(keras.layers.Layer):
         thetas = tf.tile(tf.constant([[[1.0, 0.0, 0.0]]]), [tf.shape(images)[0], 1, 1])
         return z, thetas
 
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, units=self.units)
+        return config
+
 
 @keras.saving.register_keras_serializable(package="cram")
 class ConvInpainter(CRAMInpainter):
