@@ -7,6 +7,7 @@ import tensorflow as tf
 from cram.config import CLUES
 from cram.networks import CRAMEncoder, check_clue_form, clue_loss, mlp
 from cram.saliency import SaliencyNetwork, target_region
+from trainkit.distribute import replica_count
 
 
 @keras.saving.register_keras_serializable(package="cram")
@@ -88,8 +89,10 @@ class CRAMClassifier(keras.Model):
         with tf.GradientTape() as tape:
             out, ce, cl, weight = self.losses_for(inputs, labels, training=True)
             total = ce + weight * cl
+            # Each replica's loss is a mean over its slice and gradients are summed over replicas.
+            scaled = total / replica_count()
         variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return self._update(out, labels, total, ce, cl)
 
     def test_step(self, data):

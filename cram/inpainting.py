@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from cram.networks import BN_MOMENTUM, CRAMEncoder, check_clue_form, clue_loss, cnn, mlp
+from trainkit.distribute import replica_count
 
 PATCH = 16  # side of the local discriminator's patch, centred on the 8x8 hole
 
@@ -140,14 +141,17 @@ class CRAMInpainter(keras.Model):
     def train_step(self, data):
         inputs, originals = data[0], data[1]
         completed = self.complete(inputs, training=False)["completed"]
+        # Losses are means over each replica's slice; gradients are summed over replicas.
         with tf.GradientTape() as tape:
             d_loss = self._discriminator_loss(completed, originals, training=True)
+            d_scaled = d_loss / replica_count()
         d_vars = self.discriminator_variables()
-        self.discriminator_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+        self.discriminator_optimizer.apply_gradients(zip(tape.gradient(d_scaled, d_vars), d_vars))
         with tf.GradientTape() as tape:
             out, terms = self._generator_terms(inputs, originals, training=True)
+            g_scaled = terms["loss"] / replica_count()
         g_vars = self.generator_variables()
-        self.optimizer.apply_gradients(zip(tape.gradient(terms["loss"], g_vars), g_vars))
+        self.optimizer.apply_gradients(zip(tape.gradient(g_scaled, g_vars), g_vars))
         terms["discriminator_loss"] = d_loss
         return self._record(terms, out["completed"], originals, inputs[1])
 

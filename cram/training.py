@@ -12,6 +12,7 @@ from cram import visualize
 from cram.classifier import CRAMClassifier
 from cram.config import CRAMConfig
 from cram.saliency import SaliencyNetwork, target_region
+from trainkit import distribute
 from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,
                       epochs_backed_up, load_config, load_weights, prepare_run_dir)
 
@@ -112,39 +113,51 @@ def _datasets(config, mnist, limit, first_pass, svhn_dir=None):
             classify_dataset(config, "validation", mnist, limit))
 
 
-def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, svhn_dir=None):
+def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, svhn_dir=None, strategy=None):
     """Trains (or resumes) the CRAM run in ``model_dir``; returns the Keras ``History``.
 
     ``best``/``latest`` checkpoints (best by validation accuracy, or by validation hole L1
     for inpainting), ``config.json``, TensorBoard in ``logs/`` (every loss term, glimpse
-    pictures), and ``backup/`` from which a killed run resumes at its last epoch.
+    pictures), and ``backup/`` from which a killed run resumes at its last epoch. Under a
+    ``strategy`` (see :mod:`trainkit.distribute`) ``config.batch_size`` is the global batch,
+    BatchNorm normalises each replica's slice, and only the chief worker writes the run's
+    files (the saliency network is pre-trained before, on one device).
     """
     if config.task == "classify" and config.dataset not in CLASSIFY_DATASETS:
         raise RunError(f"--dataset {config.dataset} is not a classification set; valid: "
                        f"{', '.join(CLASSIFY_DATASETS)}")
-    prepare_run_dir(model_dir, config)
+    strategy = strategy or tf.distribute.get_strategy()
+    if config.batch_size % strategy.num_replicas_in_sync:
+        raise RunError(f"--batch {config.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} "
+                       "replicas")
+    chief = distribute.is_chief()
+    if chief:
+        prepare_run_dir(model_dir, config)
+    write_dir = distribute.worker_dir(model_dir)
+    os.makedirs(write_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     mnist = mnist if mnist is not None else data.load_mnist()
-    backup_dir = os.path.join(model_dir, "backup")
+    backup_dir = os.path.join(write_dir, "backup")
     train_ds, val_ds = _datasets(config, mnist, limit, epochs_backed_up(backup_dir), svhn_dir)
     steps = _steps_per_epoch(config, mnist, limit, svhn_dir)
-    model = build_model(config)
+    with strategy.scope():
+        model = build_model(config)
     if config.task == "classify" and config.clue == "saliency":
-        network, iou = train_saliency(config, model_dir, mnist, limit, verbose)
+        network, iou = train_saliency(config, write_dir, mnist, limit, verbose)
         model.saliency.set_weights(network.get_weights())
         print(f"saliency clue: validation IoU with the true target region {iou:.3f}")
     monitor = ("val_hole_l1", "min") if config.task == "inpaint" else ("val_accuracy", "max")
-    log_dir = os.path.join(model_dir, "logs")
-    note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
-    val_batch = next(iter(val_ds))
     backup = SafeBackup(backup_dir)
-    callbacks = [backup, StopOnNaN(),
-                 Checkpoints(model_dir, *monitor, backup=backup),
-                 keras.callbacks.TensorBoard(log_dir, write_graph=False),
-                 GlimpseWindows(log_dir, val_batch, note=note)]
-    callbacks.append(TimeBudget(minutes, model_dir))  # counted over every sitting of the run
+    callbacks = [backup, StopOnNaN()]
+    if chief:
+        log_dir = os.path.join(model_dir, "logs")
+        note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
+        callbacks += [Checkpoints(model_dir, *monitor, backup=backup),
+                      keras.callbacks.TensorBoard(log_dir, write_graph=False),
+                      GlimpseWindows(log_dir, next(iter(val_ds)), note=note)]
+    callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=verbose, shuffle=False)
+                        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)
     history.write_failed = any(getattr(c, "failed", False) for c in callbacks)
     return history

@@ -43,6 +43,8 @@ flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun
 flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
                   "tf.distribute strategy (see docs/distribute.md).")
+flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices (for mirrored on CPU).",
+                     lower_bound=1)
 flags.DEFINE_integer("num_predict", 16, "Test query rows drawn by --predict.", lower_bound=1)
 flags.DEFINE_integer("mask_samples", 3, "--predict of an arnn_sample model: sampled masks drawn side by side for "
                      "images holding the query digit in several colours (0: none).", lower_bound=0)
@@ -53,11 +55,14 @@ require_finite("minutes", "lr", "sigma_scale")
 
 
 def run():
+    from trainkit import distribute
+    if FLAGS.cpu_replicas:
+        distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
     import data
     from attention_rnn import training
     from attention_rnn.config import AttributeConfig
     from attention_rnn.export import export_saved_model
-    from trainkit import RunError, check_output_dir, distribute, refuse_nonempty_dir
+    from trainkit import RunError, check_output_dir, refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
         raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")

@@ -44,6 +44,10 @@ flags.DEFINE_enum("svhn_source", "standin", ["standin", "tfds", "dir"],
 flags.DEFINE_string("svhn_dir", None, "For --svhn_source dir: train.npz/test.npz with x uint8 [N, 32, 32, 3]; "
                     "for tfds: the TFDS data directory.")
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
+                  "tf.distribute strategy (see docs/distribute.md).")
+flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices (for mirrored on CPU).",
+                     lower_bound=1)
 FLAGS = flags.FLAGS
 require_finite("minutes", "lr", "clue_weight", "adversarial_weight")
 
@@ -66,6 +70,9 @@ def resolved_config():
 
 
 def run():
+    from trainkit import distribute
+    if FLAGS.cpu_replicas:
+        distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
     import data
     from cram import export, training, visualize
     from trainkit import RunError, check_output_dir, refuse_nonempty_dir
@@ -85,6 +92,7 @@ def run():
         print(f"training CRAM ({config.task}, clue {config.clue}, {config.num_glimpses} glimpses) on "
               f"{config.dataset} into {model_dir}" + (f"\n{note}" if note else ""))
         history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit, minutes=FLAGS.minutes,
+                                 strategy=distribute.make_strategy(FLAGS.strategy),
                                  svhn_dir=FLAGS.svhn_dir)
         if history.nan_stopped or history.write_failed:
             return 1

@@ -89,6 +89,13 @@ def check_tf_config(text):
     return tf_config
 
 
+def replica_count():
+    """Replicas of the current replica context (1 outside a strategy): a custom ``train_step``
+    divides its per-replica mean loss by it, since gradients are summed over replicas."""
+    context = tf.distribute.get_replica_context()
+    return 1 if context is None else context.num_replicas_in_sync
+
+
 def is_chief():
     """True for the worker that writes checkpoints and logs (the only one without TF_CONFIG)."""
     if "TF_CONFIG" not in os.environ:

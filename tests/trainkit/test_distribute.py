@@ -28,6 +28,18 @@ def test_mirrored_on_two_cpus_matches_one_device():
     assert report["max_weight_difference"] < 1e-4
 
 
+def test_attribute_and_cram_steps_average_over_replicas():
+    """Mirrored over 2 CPUs: the attribute network takes the single-device step; CRAM's own
+    train_step averages its gradient over the replicas (half the update of a summed one)."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "trainkit", "mirrored_models.py")],
+                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 2
+    assert report["attribute_mirrored"] == pytest.approx(report["attribute_single"], rel=1e-3)
+    assert report["cram_mirrored"] / report["cram_mirrored_summed"] == pytest.approx(0.5, rel=1e-3)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("localhost", 0))
