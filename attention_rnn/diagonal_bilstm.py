@@ -5,15 +5,13 @@ to right). Skewing shifts row ``i`` right by ``i`` (width ``n + m - 1``), so the
 ``i + j = const`` become columns and one step of the recurrence processes a whole column:
 ``m + n - 1`` sequential steps in all, no per-pixel loop.
 
-The recurrence (:func:`diagonal_recurrence`) walks the anti-diagonals without materialising
-the skewed map's padding: the pixels are gathered once into anti-diagonal order, and step
-``w`` works on diagonal ``w``'s real pixels only (static slices; a skewed column is about
-half padding). Several LSTMs of the same shape (the two directions of
-:class:`DiagonalBiLSTM`) run in the same loop, one batched matmul per step.
+The recurrence (:func:`diagonal_recurrence`) steps over the skewed map's columns, but step
+``w`` computes diagonal ``w``'s real pixels only (static slices; a skewed column is about half
+padding). Several LSTMs of the same shape (the two directions of :class:`DiagonalBiLSTM`) run
+in the same loop, with the input and both neighbours in one batched matmul per step.
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 
@@ -32,79 +30,67 @@ def unskew(x, n):
     return tf.reshape(flat, [-1, m, n + m, c])[:, :, :n]
 
 
-def _diagonal_layout(m, n):
-    """The anti-diagonals of an ``m x n`` map, as static index arrays.
-
-    Returns:
-      ``(order, ranges)``: ``order`` ``[m * n]``, the raster indices ``i * n + j`` sorted by
-      diagonal ``w = i + j`` and then by row ``i``; ``ranges`` ``[(lo, hi, offset)]`` per
-      diagonal: its rows ``lo..hi`` and where it starts in ``order``.
-    """
-    ranges, order, offset = [], [], 0
-    for w in range(m + n - 1):
-        lo, hi = max(0, w - n + 1), min(m - 1, w)
-        ranges.append((lo, hi, offset))
-        order.extend(i * n + (w - i) for i in range(lo, hi + 1))
-        offset += hi - lo + 1
-    return np.array(order, np.int32), ranges
+def _diagonal_rows(m, n):
+    """``[(lo, hi)]`` per anti-diagonal ``w = i + j`` of an ``m x n`` map: its rows ``lo..hi``."""
+    return [(max(0, w - n + 1), min(m - 1, w)) for w in range(m + n - 1)]
 
 
-def _rows(prev, prev_lo, prev_hi, lo, hi):
-    """Rows ``lo..hi`` of a diagonal's state held for rows ``prev_lo..prev_hi`` (``[D, B,
-    rows, u]``), zero where it holds none (outside the map)."""
-    start, stop = max(lo, prev_lo), min(hi, prev_hi)
-    if start > stop:  # none of the rows (a map one row or one column wide)
-        return tf.tile(tf.zeros_like(prev[:, :, :1]), [1, 1, hi - lo + 1, 1])
-    part = prev[:, :, start - prev_lo:stop - prev_lo + 1]
-    return tf.pad(part, [[0, 0], [0, 0], [start - lo, hi - stop], [0, 0]])
-
-
-def diagonal_recurrence(gate_inputs, state_kernels):
+def diagonal_recurrence(x, kernels, biases):
     """``D`` diagonal LSTMs of one shape over the anti-diagonals, each pixel computed once.
 
     For every pixel and LSTM ``d``, with ``h``, ``c`` zero outside the map::
 
-        [o, f, i, g] = gate_inputs[d, :, i, j] + [h(i - 1, j), h(i, j - 1)] @ state_kernels[d]
+        [o, f, i, g] = [x(i, j), h(i - 1, j), h(i, j - 1)] @ kernels[d] + biases[d]
         c(i, j) = sigma(f) c(i, j - 1) + sigma(i) tanh(g);   h(i, j) = sigma(o) tanh(c(i, j))
 
-    Pixel ``(i, j)`` lies on diagonal ``w = i + j`` and needs only diagonal ``w - 1``, so the
-    ``m + n - 1`` diagonals run in sequence (a static, unrolled loop: XLA fuses each step),
-    each on its own real pixels.
+    Pixel ``(i, j)`` lies on diagonal ``w = i + j`` (column ``w`` of the skewed map) and needs
+    only diagonal ``w - 1``, so the ``m + n - 1`` diagonals run in sequence (a static, unrolled
+    loop), each on its real pixels only, with the input and both neighbours in one batched
+    matmul per step.
 
     Args:
-      gate_inputs: ``[D, B, m, n, 4u]``: the input-to-state term plus bias at every pixel.
-      state_kernels: ``[D, 2u, 4u]``: rows ``[:u]`` read ``h(i - 1, j)``, rows ``[u:]`` read
-        ``h(i, j - 1)``.
+      x: ``[D, B, m, n, C]``: each LSTM's input map.
+      kernels: ``[D, C + 2u, 4u]``: rows ``[:C]`` read ``x(i, j)``, ``[C:C + u]`` read
+        ``h(i - 1, j)``, ``[C + u:]`` read ``h(i, j - 1)``.
+      biases: ``[D, 4u]``.
 
     Returns:
       ``[D, B, m, n, u]``: the hidden states.
     """
-    d_count, m, n, gates_width = gate_inputs.shape[0], gate_inputs.shape[2], gate_inputs.shape[3], gate_inputs.shape[4]
+    d_count, m, n, channels = x.shape[0], x.shape[2], x.shape[3], x.shape[4]
+    gates_width = kernels.shape[-1]
     u = gates_width // 4
-    batch = tf.shape(gate_inputs)[1]
-    order, ranges = _diagonal_layout(m, n)
-    flat = tf.reshape(gate_inputs, [d_count, batch, m * n, gates_width])
-    diagonals = tf.gather(flat, order, axis=2)                           # [D, B, m * n, 4u], by diagonal
-    outputs, h, c, prev_lo, prev_hi = [], None, None, 0, -1
-    for lo, hi, offset in ranges:
-        x_w = diagonals[:, :, offset:offset + hi - lo + 1]                 # [D, B, rows, 4u]
-        if h is None:  # the first diagonal: no state yet
-            gates, c_left = x_w, None
+    batch = tf.shape(x)[1]
+    skewed = skew(tf.reshape(x, [-1, m, n, channels]))
+    # Columns by unstack, not a slice each: a slice's gradient is a zero-padded copy of the
+    # whole map, unstack's is one stack.
+    columns = tf.unstack(tf.reshape(skewed, [d_count, batch, m, m + n - 1, channels]), axis=3)
+    biases = biases[:, None, None, :]
+    input_kernels = kernels[:, :channels]
+    # The state of diagonal w - 1 is held for its rows lo' - 1 .. hi' + 1, zero at both ends (the
+    # map's border): rows lo - 1 .. hi of diagonal w's neighbours are then plain slices of it.
+    border = [[0, 0], [0, 0], [1, 1], [0, 0]]
+    outputs, h_pad, c_pad, prev_lo = [], None, None, 0
+    for (lo, hi), column in zip(_diagonal_rows(m, n), columns):
+        rows = hi - lo + 1
+        x_w = column[:, :, lo:hi + 1]                                        # [D, B, rows, C]
+        if h_pad is None:  # the first diagonal: no state yet
+            inputs, weights = x_w, input_kernels
         else:
-            above = _rows(h, prev_lo, prev_hi, lo - 1, hi - 1)              # h(i - 1, j): row r - 1 of w - 1
-            left = _rows(h, prev_lo, prev_hi, lo, hi)                       # h(i, j - 1): row r of w - 1
-            c_left = _rows(c, prev_lo, prev_hi, lo, hi)
-            rows = hi - lo + 1
-            recurrent = tf.matmul(tf.reshape(tf.concat([above, left], -1), [d_count, -1, 2 * u]), state_kernels)
-            gates = x_w + tf.reshape(recurrent, [d_count, batch, rows, gates_width])
+            start = lo - prev_lo  # row lo - 1 of the padded state (which starts at prev_lo - 1)
+            above, left = h_pad[:, :, start:start + rows], h_pad[:, :, start + 1:start + 1 + rows]
+            inputs, weights = tf.concat([x_w, above, left], -1), kernels
+        gates = tf.reshape(tf.matmul(tf.reshape(inputs, [d_count, -1, inputs.shape[-1]]), weights),
+                           [d_count, batch, rows, gates_width]) + biases
         o, f, i, g = tf.split(gates, 4, axis=-1)
-        c = tf.sigmoid(i) * tf.tanh(g) if c_left is None else tf.sigmoid(f) * c_left + tf.sigmoid(i) * tf.tanh(g)
+        c = tf.sigmoid(i) * tf.tanh(g)
+        if c_pad is not None:
+            c += tf.sigmoid(f) * c_pad[:, :, start + 1:start + 1 + rows]      # c(i, j - 1)
         h = tf.sigmoid(o) * tf.tanh(c)
-        outputs.append(h)
-        prev_lo, prev_hi = lo, hi
-    hidden = tf.concat(outputs, axis=2)                                   # [D, B, m * n, u], by diagonal
-    hidden = tf.gather(hidden, np.argsort(order).astype(np.int32), axis=2)
-    return tf.reshape(hidden, [d_count, batch, m, n, u])
+        outputs.append(tf.pad(h, [[0, 0], [0, 0], [lo, m - 1 - hi], [0, 0]]))  # back to m rows
+        h_pad, c_pad, prev_lo = tf.pad(h, border), tf.pad(c, border), lo
+    hidden = tf.reshape(tf.stack(outputs, axis=3), [-1, m, m + n - 1, u])     # the skewed map of h
+    return tf.reshape(unskew(hidden, n), [d_count, batch, m, n, u])
 
 
 def shift_down(x):
@@ -121,7 +107,7 @@ class DiagonalLSTM(keras.layers.Layer):
         [o, f, i, g] = [sigma, sigma, sigma, tanh](K^h (*) h_{j-1} + K^x (*) X^_j)
         c_j = f * c_{j-1} + i * g;   h_j = o * tanh(c_j)
 
-    ``K^x`` is a 1x1 convolution (every pixel at once, before the loop). ``K^h`` is a 2x1
+    ``K^x`` is a 1x1 convolution (inside each step's one matmul). ``K^h`` is a 2x1
     convolution over rows: row ``r`` of column ``j`` reads rows ``r - 1`` and ``r`` of column
     ``j - 1`` (zero above the top row), i.e. the states at ``(i - 1, j)`` and ``(i, j - 1)`` of
     the unskewed map; never row ``r + 1`` (a 'SAME'-padded kernel would see the future).
@@ -150,20 +136,19 @@ class DiagonalLSTM(keras.layers.Layer):
                                             initializer="orthogonal")
         self.bias = self.add_weight(name="bias", shape=(4 * u,), initializer="zeros")
 
-    def gate_inputs(self, x):
-        """The input-to-state term plus bias at every pixel: ``[B, m, n, 4u]``."""
+    def _checked(self, x):
         x = tf.convert_to_tensor(x)
         if x.shape.rank != 4 or x.shape[1] is None or x.shape[2] is None:
             raise ValueError(f"{type(self).__name__} expects [B, m, n, C] with static m, n; got {x.shape}")
-        return tf.einsum("bmnc,cg->bmng", x, self.input_kernel) + self.bias
+        return x
 
-    def stacked_state_kernel(self):
-        """``[2u, 4u]``: ``[K^h_0; K^h_1]``, so both neighbours take one matmul."""
-        return tf.reshape(self.state_kernel, [2 * self.units, 4 * self.units])
+    def stacked_kernel(self):
+        """``[C + 2u, 4u]``: ``[K^x; K^h_0; K^h_1]``, so the input and both neighbours take one matmul."""
+        return tf.concat([self.input_kernel, tf.reshape(self.state_kernel, [2 * self.units, 4 * self.units])], 0)
 
     def call(self, x):
-        hidden = diagonal_recurrence(self.gate_inputs(x)[None], self.stacked_state_kernel()[None])
-        return hidden[0]
+        x = self._checked(x)
+        return diagonal_recurrence(x[None], self.stacked_kernel()[None], tf.convert_to_tensor(self.bias)[None])[0]
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:3], self.units)
@@ -203,11 +188,12 @@ class DiagonalBiLSTM(keras.layers.Layer):
         self.right.build(input_shape)
 
     def call(self, x):
-        x = tf.convert_to_tensor(x)
+        x = self.left._checked(x)
         # Both directions in one recurrence: the right-to-left one on the mirrored map.
-        gates = tf.stack([self.left.gate_inputs(x), self.right.gate_inputs(tf.reverse(x, axis=[2]))])
-        kernels = tf.stack([self.left.stacked_state_kernel(), self.right.stacked_state_kernel()])
-        hidden = diagonal_recurrence(gates, kernels)
+        inputs = tf.stack([x, tf.reverse(x, axis=[2])])
+        kernels = tf.stack([self.left.stacked_kernel(), self.right.stacked_kernel()])
+        biases = tf.stack([tf.convert_to_tensor(self.left.bias), tf.convert_to_tensor(self.right.bias)])
+        hidden = diagonal_recurrence(inputs, kernels, biases)
         h_r = shift_down(tf.reverse(hidden[1], axis=[2]))
         return tf.concat([hidden[0], h_r], axis=-1)
 

@@ -18,6 +18,7 @@ from absl import app, flags, logging
 
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
+flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t).", lower_bound=1)
 flags.DEFINE_integer("steps", 10, "Timed steps per setting (after two warm-up steps).", lower_bound=1)
 flags.DEFINE_enum("xla", "both", ["both", "on", "off"], "Time with XLA, without, or both (keep the faster).")
 flags.DEFINE_integer("train_rows", 30_000, "Training query rows of the protocol.", lower_bound=1)
@@ -26,7 +27,7 @@ flags.DEFINE_integer("epochs", 10, "Epochs of the protocol.", lower_bound=1)
 FLAGS = flags.FLAGS
 
 
-def step_seconds(attention, jit, batch, steps):
+def step_seconds(attention, jit, batch, steps, units=32):
     """Median seconds of one training step of ``attention`` at ``batch`` (XLA iff ``jit``)."""
     import numpy as np
     import tensorflow as tf
@@ -34,7 +35,7 @@ def step_seconds(attention, jit, batch, steps):
     from attention_rnn.config import AttributeConfig
     from attention_rnn.training import build_model
 
-    model = build_model(AttributeConfig(attention=attention, batch_size=batch), jit_compile=jit)
+    model = build_model(AttributeConfig(attention=attention, batch_size=batch, units=units), jit_compile=jit)
     rng = np.random.default_rng(0)
     images = tf.constant(rng.uniform(size=(batch, 100, 100, 3)).astype(np.float32))
     queries = tf.one_hot(rng.integers(0, 10, batch), 10)
@@ -54,14 +55,14 @@ def main(_):
     settings = {"both": (False, True), "on": (True,), "off": (False,)}[FLAGS.xla]
     rows = []
     for attention in FLAGS.attentions:
-        timed = {jit: step_seconds(attention, jit, FLAGS.batch, FLAGS.steps) for jit in settings}
+        timed = {jit: step_seconds(attention, jit, FLAGS.batch, FLAGS.steps, FLAGS.units) for jit in settings}
         jit = min(timed, key=timed.get)
         rows.append(dict(attention=attention, seconds=timed[jit], jit=jit, timed=timed))
         print(f"{attention}: " + ", ".join(f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step" for j, s in timed.items()),
               flush=True)
     base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
     steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
-    print(f"\nbatch {FLAGS.batch}; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation "
+    print(f"\nbatch {FLAGS.batch}, {FLAGS.units} attention units; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation "
           f"query rows x {FLAGS.epochs} epochs")
     print("| attention | setting | images/s | step cost / NONE | hours per model |")
     print("|---|---|---|---|---|")
