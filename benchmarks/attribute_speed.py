@@ -16,6 +16,8 @@ import time
 
 from absl import app, flags, logging
 
+from benchmarks import results as results_file
+
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t).", lower_bound=1)
@@ -24,6 +26,7 @@ flags.DEFINE_enum("xla", "both", ["both", "on", "off"], "Time with XLA, without,
 flags.DEFINE_integer("train_rows", 30_000, "Training query rows of the protocol.", lower_bound=1)
 flags.DEFINE_integer("validation_rows", 10_000, "Validation query rows of the protocol.", lower_bound=0)
 flags.DEFINE_integer("epochs", 10, "Epochs of the protocol.", lower_bound=1)
+flags.DEFINE_string("results", "docs/results/attribute_speed.json", "Where the rows are written ('' for nowhere).")
 FLAGS = flags.FLAGS
 
 
@@ -75,6 +78,18 @@ def main(_):
     if base and arnn:
         verdict = "met" if arnn["seconds"] <= 4 * base else "NOT met"
         print(f"ARNN / NONE step cost: {arnn['seconds'] / base:.2f}x (target <= 4x: {verdict})")
+    if FLAGS.results:
+        for r in rows:
+            r.update(images_per_s=FLAGS.batch / r["seconds"], ratio_to_none=r["seconds"] / base if base else None,
+                     hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
+                     units=FLAGS.units, timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
+                     commit=results_file.commit())
+            r["setting"] = "xla" if r.pop("jit") else "no_xla"
+        key = ("attention", "units", "batch")
+        merged = {tuple(r.get(k) for k in key): r for r in results_file.read_json(FLAGS.results)}
+        merged.update({tuple(r[k] for k in key): r for r in rows})
+        results_file.write_json(FLAGS.results, list(merged.values()))
+        print(f"rows written to {FLAGS.results}")
 
 
 if __name__ == "__main__":
