@@ -7,6 +7,7 @@ Shapes: features ``X`` are ``[B, m, n, h]``; a query ``Q`` is ``[B, q]``; masks 
 import keras
 import tensorflow as tf
 
+from attention_rnn.checks import check_map, check_query, check_sizes
 from attention_rnn.diagonal_bilstm import DiagonalBiLSTM
 
 COMBINES = ("learned", "independent")
@@ -76,7 +77,8 @@ class AttentionRNN(keras.layers.Layer):
             raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
         if combine not in COMBINES:
             raise ValueError(f"unknown combine {combine!r}; valid: {', '.join(COMBINES)}")
-        self.units, self.context_size, self.mode, self.combine = int(units), int(context_size), mode, combine
+        self.units, self.context_size = check_sizes(type(self).__name__, units=units, context_size=context_size)
+        self.mode, self.combine = mode, combine
         self.mask_activation, self.return_distribution, self.seed = mask_activation, return_distribution, seed
         self.context = keras.layers.Conv2D(self.units, self.context_size, padding="same", name="context")
         self.bilstm = DiagonalBiLSTM(self.units, name="diagonal_bilstm")
@@ -89,13 +91,12 @@ class AttentionRNN(keras.layers.Layer):
 
     def distribution(self, features, query=None):
         """``(mu, sigma)``, each ``[B, m, n, 1]``, before sampling and activation."""
-        features = tf.convert_to_tensor(features)
-        if features.shape.rank != 4:
-            raise ValueError(f"{type(self).__name__} expects features [B, m, n, h], got shape {features.shape}")
+        owner = type(self).__name__
+        features = check_map(owner, features, getattr(self, "_feature_channels", None))
+        self._feature_channels = features.shape[-1]
         if query is not None:
-            query = tf.convert_to_tensor(query, features.dtype)
-            if query.shape.rank != 2:
-                raise ValueError(f"{type(self).__name__} expects a query [B, q], got shape {query.shape}")
+            query = check_query(owner, features, query, getattr(self, "_query_size", None))
+            self._query_size = query.shape[-1]
             tiled = tf.broadcast_to(query[:, None, None, :],
                                     tf.concat([tf.shape(features)[:3], tf.shape(query)[1:]], 0))
             features = tf.concat([features, tiled], axis=-1)
@@ -143,7 +144,7 @@ class BlockAttentionRNN(keras.layers.Layer):
     def __init__(self, block_size, units, context_size=3, mode="expectation", combine="learned",
                  mask_activation="sigmoid", return_distribution=False, seed=0, **kwargs):
         super().__init__(**kwargs)
-        self.block_size, self.units = int(block_size), int(units)
+        self.block_size, self.units = check_sizes(type(self).__name__, block_size=block_size, units=units)
         self.mask_activation, self.return_distribution = mask_activation, return_distribution
         self.down = keras.layers.Conv2D(self.units, self.block_size, strides=self.block_size, padding="same",
                                         name="block_down")
@@ -155,7 +156,7 @@ class BlockAttentionRNN(keras.layers.Layer):
         self._kwargs = dict(context_size=context_size, mode=mode, combine=combine, seed=seed)
 
     def call(self, features, query=None):
-        features = tf.convert_to_tensor(features)
+        features = check_map(type(self).__name__, features)
         m, n = features.shape[1], features.shape[2]
         small_mask, mu, sigma = self.attention(self.down(features), query)
         mask = self.up(small_mask)[:, :m, :n]

@@ -10,24 +10,28 @@ multiplies them into the features.
 import keras
 import tensorflow as tf
 
+from attention_rnn.checks import check_map, check_query, check_sizes
+
 
 class _ScoreMap(keras.layers.Layer):
     """``s = conv1x1(relu(conv_k(X) + fc(Q)))``: ``[B, m, n, h]`` (+ ``[B, q]``) -> ``[B, m, n, 1]``."""
 
     def __init__(self, units=64, context_size=1, **kwargs):
         super().__init__(**kwargs)
-        self.units, self.context_size = int(units), int(context_size)
+        self.units, self.context_size = check_sizes(type(self).__name__, units=units, context_size=context_size)
         self.embed = keras.layers.Conv2D(self.units, self.context_size, padding="same", name="embed")
         self.query_embed = keras.layers.Dense(self.units, use_bias=False, name="query_embed")
         self.score = keras.layers.Conv2D(1, 1, name="score")
 
     def scores(self, features, query=None):
-        features = tf.convert_to_tensor(features)
-        if features.shape.rank != 4:
-            raise ValueError(f"{type(self).__name__} expects features [B, m, n, h], got shape {features.shape}")
+        owner = type(self).__name__
+        features = check_map(owner, features, getattr(self, "_feature_channels", None))
+        self._feature_channels = features.shape[-1]
         hidden = self.embed(features)
         if query is not None:
-            hidden = hidden + self.query_embed(tf.convert_to_tensor(query, hidden.dtype))[:, None, None, :]
+            query = check_query(owner, features, query, getattr(self, "_query_size", None))
+            self._query_size = query.shape[-1]
+            hidden = hidden + self.query_embed(query)[:, None, None, :]
         return self.score(tf.nn.relu(hidden))
 
     def get_config(self):

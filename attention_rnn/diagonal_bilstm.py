@@ -14,6 +14,8 @@ in the same loop, with the input and both neighbours in one batched matmul per s
 import keras
 import tensorflow as tf
 
+from attention_rnn.checks import check_map, check_sizes
+
 
 def skew(x):
     """``[B, m, n, C] -> [B, m, n + m - 1, C]``: row ``i`` shifted right by ``i``, zeros elsewhere."""
@@ -126,7 +128,7 @@ class DiagonalLSTM(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        self.units = int(units)
+        (self.units,) = check_sizes(type(self).__name__, units=units)
 
     def build(self, input_shape):
         channels, u = input_shape[-1], self.units
@@ -137,10 +139,8 @@ class DiagonalLSTM(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(4 * u,), initializer="zeros")
 
     def _checked(self, x):
-        x = tf.convert_to_tensor(x)
-        if x.shape.rank != 4 or x.shape[1] is None or x.shape[2] is None:
-            raise ValueError(f"{type(self).__name__} expects [B, m, n, C] with static m, n; got {x.shape}")
-        return x
+        channels = self.input_kernel.shape[0] if self.built else None
+        return check_map(type(self).__name__, x, channels)
 
     def stacked_kernel(self):
         """``[C + 2u, 4u]``: ``[K^x; K^h_0; K^h_1]``, so the input and both neighbours take one matmul."""
@@ -179,7 +179,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        self.units = int(units)
+        (self.units,) = check_sizes(type(self).__name__, units=units)
         self.left = DiagonalLSTM(units, name="left_to_right")
         self.right = DiagonalLSTM(units, name="right_to_left")
 

@@ -78,8 +78,11 @@ class RecurrentAttentionModel(keras.Model):
                  random_locations=False, std_schedule="fixed", std_final=0.05, std_anneal_steps=10_000,
                  detach_policy=False, location_activation="clip", location_zero_init=False, **kwargs):
         super().__init__(**kwargs)
-        if num_glimpses < 1:
-            raise ValueError(f"num_glimpses must be >= 1, got {num_glimpses}")
+        sizes = dict(num_glimpses=num_glimpses, num_classes=num_classes, hidden_glimpse=hidden_glimpse,
+                     hidden_location=hidden_location, glimpse_units=glimpse_units, core_units=core_units)
+        for name, value in sizes.items():  # 0 would build empty layers and train to chance silently
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         if std <= 0:
             raise ValueError(f"std must be > 0, got {std}")
         if mc_samples < 1:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attention_rnn import AttentionRNN, BlockAttentionRNN, product_of_gaussians
+from attention_rnn import AttentionRNN, BlockAttentionRNN, DiagonalBiLSTM, DiagonalLSTM, product_of_gaussians
+from attention_rnn.baselines import LocalAttention
 
 
 def features(m=6, n=7, h=5, batch=2, seed=0):
@@ -89,3 +90,36 @@ def test_config_round_trips_and_bad_arguments():
         AttentionRNN(3, mode="mean")
     with pytest.raises(ValueError, match="unknown combine 'sum'"):
         AttentionRNN(3, combine="sum")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: AttentionRNN(0), "units >= 1"),
+    (lambda: AttentionRNN(4, context_size=0), "context_size >= 1"),
+    (lambda: BlockAttentionRNN(0, 4), "block_size >= 1"),
+    (lambda: DiagonalBiLSTM(-2), "units >= 1"),
+    (lambda: DiagonalLSTM(2.5), "units >= 1"),
+    (lambda: LocalAttention(0), "units >= 1"),
+])
+def test_sizes_are_checked_at_construction(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_bad_maps_and_queries_are_named_before_tf_runs():
+    layer = AttentionRNN(4)
+    with pytest.raises(ValueError, match="empty 0x5 map"):
+        layer(tf.zeros([2, 0, 5, 3]))
+    with pytest.raises(ValueError, match="3 queries for a batch of 2"):
+        layer(tf.zeros([2, 4, 5, 3]), tf.zeros([3, 10]))
+    layer(tf.zeros([2, 4, 5, 3]), tf.zeros([2, 10]))
+    with pytest.raises(ValueError, match="built for 3-channel features"):
+        layer(tf.zeros([2, 4, 5, 6]), tf.zeros([2, 10]))
+    with pytest.raises(ValueError, match="built for queries of size 10"):
+        layer(tf.zeros([2, 4, 5, 3]), tf.zeros([2, 7]))
+    lstm = DiagonalLSTM(2)
+    lstm(tf.zeros([1, 3, 3, 4]))
+    with pytest.raises(ValueError, match="built for 4-channel features"):
+        lstm(tf.zeros([1, 3, 3, 5]))
+    soft = LocalAttention(4)
+    with pytest.raises(ValueError, match="1 queries for a batch of 2"):
+        soft(tf.zeros([2, 4, 5, 3]), tf.zeros([1, 10]))

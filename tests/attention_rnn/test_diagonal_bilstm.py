@@ -78,7 +78,7 @@ def test_compiles_under_xla_and_config_round_trip():
     np.testing.assert_allclose(eager.numpy(), compiled.numpy(), atol=1e-5)
     clone = DiagonalBiLSTM.from_config(layer.get_config())
     assert clone.units == 4
-    with pytest.raises(ValueError, match=r"\[B, m, n, C\]"):
+    with pytest.raises(ValueError, match=r"\[B, m, n, h\] with static m, n"):
         DiagonalLSTM(2)(tf.zeros([2, 5, 3]))
 
 

@@ -129,3 +129,9 @@ def test_learning_rate_decays_to_a_floor():
     assert float(schedule(499)) == pytest.approx(1e-3)
     assert float(schedule(500)) == pytest.approx(0.97e-3)
     assert float(schedule(10**6)) == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("name", ["core_units", "glimpse_units", "hidden_glimpse", "hidden_location", "num_classes"])
+def test_layer_sizes_must_be_positive_integers(name):
+    with pytest.raises(ValueError, match=f"{name} must be an integer >= 1, got 0"):
+        RecurrentAttentionModel(**{name: 0})
