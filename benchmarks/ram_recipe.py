@@ -101,7 +101,7 @@ def main(argv):
         row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist,
                                          steps_per_execution=FLAGS.steps_per_execution)
         fresh.append(dict(task=FLAGS.task, variant=name, changes=describe(changed(variants[name])), seed=FLAGS.seed,
-                          minutes_budget=FLAGS.minutes, commit=ram_runs.commit(), **row))
+                          minutes_budget=FLAGS.minutes, **row))  # row carries the commit
         ram_runs.write_json(FLAGS.results, rows + fresh)
     table = format_table(fresh, control)
     print(f"\n{FLAGS.task}, {FLAGS.minutes:g} minutes of training per variant, seed {FLAGS.seed}\n\n{table}")

@@ -49,7 +49,7 @@ def main(argv):
         row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist, mc_samples=FLAGS.mc_samples)
         rows[task] = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
                           test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
-                          commit=ram_runs.commit(), minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
+                          commit=row["commit"], minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
                           best_epoch=row["best_epoch"], val_error=row["val_error"],
                           paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
                           distances_learned=row["distances"],

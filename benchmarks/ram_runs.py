@@ -18,13 +18,15 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
 
     Returns a dict: ``epochs``, ``minutes`` (training time over every sitting), ``val_error``,
     ``test_error_mean`` (mean path), ``test_error_mc`` (``mc_samples`` sampled paths),
-    ``distances`` (pixels from each glimpse to the digit, mean path), in percent and pixels.
+    ``distances`` (pixels from each glimpse to the digit, mean path), in percent and pixels;
+    ``commit``, the commit the run's first sitting started from (:func:`started_at_commit`).
     """
     from ram import training
     from ram.evaluation import glimpse_distances
     from trainkit import training_time
 
     started = time.monotonic()
+    first_commit = started_at_commit(run_dir)
     history = training.train(config, run_dir, mnist=mnist, verbose=verbose, minutes=minutes, limit=limit,
                              steps_per_execution=steps_per_execution)
     if getattr(history, "nan_stopped", False):
@@ -39,9 +41,27 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
     mc_error, _ = training.evaluate(mc_model, mc_config, "test", mnist=mnist, limit=limit)
     row = dict(epochs=epochs, best_epoch=best["epoch"], minutes=round(seconds / 60.0, 1),
                val_error=round(100 * (1 - best["val_accuracy"]), 2), test_error_mean=round(error, 2),
-               test_error_mc10=round(mc_error, 2), distances=[round(d, 2) for d in distances])
+               test_error_mc10=round(mc_error, 2), distances=[round(d, 2) for d in distances],
+               commit=first_commit)
     print(f"{run_dir}: {row} (this sitting {(time.monotonic() - started) / 60:.1f} min)", flush=True)
     return row
+
+
+def started_at_commit(run_dir):
+    """The commit a run's first sitting started from: recorded in ``run_dir/commit.json`` then,
+    read back by every later sitting (a run that spans commits keeps its first)."""
+    from trainkit import atomic_write_text
+
+    path = os.path.join(run_dir, "commit.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["commit"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    value = commit()
+    os.makedirs(run_dir, exist_ok=True)
+    atomic_write_text(path, json.dumps({"commit": value}))
+    return value
 
 
 def random_distances(config, mnist, limit=None):
