@@ -28,7 +28,7 @@ def main(_):
 
     import data
     from cram import training
-    from cram.baselines import ConvInpainter, mean_colour_fill
+    from benchmarks.cram_baselines import ConvInpainter, mean_colour_fill
     from cram.config import CRAMConfig
     from cram.inpainting import evaluate_inpainting
 

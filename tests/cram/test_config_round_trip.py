@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cram import networks
-from cram.baselines import ConvEncoder, ConvInpainter
+from benchmarks.cram_baselines import ConvEncoder, ConvInpainter
 from cram.classifier import CRAMClassifier
 from cram.inpainting import CRAMInpainter
 from cram.saliency import SaliencyNetwork
