@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 
 from cram.inpainting import CRAMInpainter
-from cram.networks import cnn, mlp
+from cram.blocks import cnn, mlp
 
 
 @keras.saving.register_keras_serializable(package="cram")

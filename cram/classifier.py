@@ -4,8 +4,10 @@
 import keras
 import tensorflow as tf
 
+from cram.blocks import mlp
+from cram.clue import check_clue_form, clue_loss
 from cram.config import CLUES
-from cram.networks import CRAMEncoder, check_clue_form, clue_loss, mlp
+from cram.encoder import CRAMEncoder
 from cram.saliency import SaliencyNetwork, target_region
 from trainkit.distribute import replica_count
 
@@ -22,7 +24,7 @@ class CRAMClassifier(keras.Model):
         loss).
       clue_weight: lambda of the clue loss (ignored for ``none``).
       clue_form: ``inside`` (default: windows onto the salient region) or ``cover``; see
-        :func:`cram.networks.clue_loss`.
+        :func:`cram.clue.clue_loss`.
       encoder kwargs: ``num_glimpses``, ``glimpse_size``, ``filters``, ``units``.
 
     Call args:

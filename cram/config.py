@@ -35,7 +35,7 @@ class CRAMConfig(JsonConfig):
 
     @property
     def resolved_clue_form(self):
-        """The clue loss form (see :func:`cram.networks.clue_loss`)."""
+        """The clue loss form (see :func:`cram.clue.clue_loss`)."""
         return self.clue_form or ("cover" if self.task == "inpaint" else "inside")
 
     MODEL = "cram"

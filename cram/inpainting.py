@@ -18,7 +18,9 @@ generator with theirs.
 import keras
 import tensorflow as tf
 
-from cram.networks import BN_MOMENTUM, CRAMEncoder, check_clue_form, clue_loss, cnn, mlp
+from cram.blocks import BN_MOMENTUM, cnn, mlp
+from cram.clue import check_clue_form, clue_loss
+from cram.encoder import CRAMEncoder
 from trainkit.distribute import replica_count
 
 PATCH = 16  # side of the local discriminator's patch, centred on the 8x8 hole

@@ -9,7 +9,7 @@ clue is the network's output thresholded at 0.5.
 import keras
 import tensorflow as tf
 
-from cram.networks import BN_MOMENTUM
+from cram.blocks import BN_MOMENTUM
 
 
 def target_region(mask, radius=2):

@@ -29,7 +29,7 @@ flags.DEFINE_float("lr", 1e-4, "Adam learning rate (paper: 1e-4).", lower_bound=
 flags.DEFINE_float("clue_weight", 1.0, "Weight lambda of the clue loss.", lower_bound=0)
 flags.DEFINE_enum("clue_form", None, ["inside", "cover"],
                   "Clue loss: windows inside the clue, or windows covering it (default: inside for classify, "
-                  "cover for inpaint; see cram.networks.clue_loss).")
+                  "cover for inpaint; see cram.clue.clue_loss).")
 flags.DEFINE_float("adversarial_weight", 0.001, "Weight of the local + global GAN losses (inpaint).", lower_bound=0)
 flags.DEFINE_integer("units", 256, "LSTM and MLP width.", lower_bound=1)
 flags.DEFINE_integer("saliency_epochs", 2, "Epochs of saliency pre-training (classify, --clue saliency).",

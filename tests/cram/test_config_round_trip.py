@@ -6,17 +6,18 @@ import json
 import numpy as np
 import pytest
 
-from cram import networks
 from benchmarks.cram_baselines import ConvEncoder, ConvInpainter
+from cram.blocks import StepwiseStack
 from cram.classifier import CRAMClassifier
+from cram.encoder import CRAMEncoder
 from cram.inpainting import CRAMInpainter
 from cram.saliency import SaliencyNetwork
 from cram.spatial_transformer import SpatialTransformer
 
 CASES = [
     (SpatialTransformer, dict(output_size=(8, 8), name="st")),
-    (networks.StepwiseStack, dict(spec=[("conv", 4, 3, 1), ("flatten",), ("dense", 8, True)], steps=2, name="stack")),
-    (networks.CRAMEncoder, dict(num_glimpses=2, glimpse_size=8, filters=4, units=8, min_scale=0.2, name="enc")),
+    (StepwiseStack, dict(spec=[("conv", 4, 3, 1), ("flatten",), ("dense", 8, True)], steps=2, name="stack")),
+    (CRAMEncoder, dict(num_glimpses=2, glimpse_size=8, filters=4, units=8, min_scale=0.2, name="enc")),
     (SaliencyNetwork, dict(filters=(4, 8), name="saliency")),
     (ConvEncoder, dict(filters=4, units=8, name="conv")),
     (CRAMClassifier, dict(num_classes=7, clue="oracle", clue_weight=0.5, num_glimpses=2, glimpse_size=8,

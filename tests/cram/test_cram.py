@@ -6,8 +6,9 @@ import tensorflow as tf
 
 import data
 from cram.classifier import CRAMClassifier
+from cram.clue import clue_loss
+from cram.encoder import CRAMEncoder
 from cram.inpainting import CRAMInpainter, hole_metrics
-from cram.networks import CRAMEncoder, clue_loss
 from cram.saliency import SaliencyNetwork, target_region
 from data import svhn
 from data.sources import DataError
