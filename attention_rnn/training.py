@@ -15,7 +15,7 @@ from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctnes
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
 from trainkit import distribute
 from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, StopWhenStale, TimeBudget, budget_spent,
-                      checkpoint_path, epochs_backed_up, load_config, load_weights, prepare_run_dir)
+                      checkpoint_path, epochs_backed_up, load_config, load_weights)
 
 
 # Whether each attention type's train step is compiled with XLA: the faster setting measured by
@@ -92,15 +92,7 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     backup in ``model_dir/backup`` from which a killed run resumes at its last epoch, reading
     the same data passes as an uninterrupted run.
     """
-    strategy = strategy or tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
-        raise RunError(f"--batch {config.batch_size} must be a multiple of the {replicas} replicas")
-    chief = distribute.is_chief()
-    if chief:
-        prepare_run_dir(model_dir, config)
-    write_dir = distribute.worker_dir(model_dir)
-    os.makedirs(write_dir, exist_ok=True)
+    strategy, chief, write_dir = distribute.start_run(model_dir, config, strategy)
     keras.utils.set_random_seed(config.seed)
     backup_dir = os.path.join(write_dir, "backup")
     train_size = config.train_size or data.attributes.SPLIT_SIZES["train"]
@@ -111,7 +103,7 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     train_ds = dataset(config, "train", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
                        first_pass=epochs_backed_up(backup_dir))
     val_ds = dataset(config, "validation", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir)
-    single = replicas == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    single = strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     with strategy.scope():
         model = build_model(config, jit_compile=None if single else False)  # XLA cannot read remote mirrors
     backup = SafeBackup(backup_dir)

@@ -28,6 +28,19 @@ def overlay(image, mask):
     return (np.clip(image * (0.15 + 0.85 * scaled[..., None]), 0, 1) * 255).astype(np.uint8)
 
 
+def _tile_row(tiles, titles, header):
+    """A dark canvas with ``header`` pixels for captions, then the square uint8 ``tiles`` side
+    by side (zoomed by ``ZOOM``), each titled below. Returns ``(canvas, draw, font)``."""
+    side = tiles[0].shape[0] * ZOOM
+    canvas = Image.new("RGB", (side * len(tiles) + 4 * (len(tiles) - 1), side + header + 16), (20, 20, 20))
+    draw, font = ImageDraw.Draw(canvas), _font()
+    for k, (tile, title) in enumerate(zip(tiles, titles)):
+        x = k * (side + 4)
+        canvas.paste(Image.fromarray(tile).resize((side, side), Image.NEAREST), (x, header))
+        draw.text((x + 2, header + side + 2), title, fill=(220, 220, 220), font=font)
+    return canvas, draw, font
+
+
 def attention_panel(image, query, answer, truth, masks, correctness=None, source_note=None, task="attribute"):
     """One picture: the image, then each layer's mask over it, then their product.
 
@@ -53,10 +66,7 @@ def attention_panel(image, query, answer, truth, masks, correctness=None, source
     if len(masks) > 1:
         tiles.append(overlay(image, product))
         titles.append("product")
-    side = size * ZOOM
-    header = 40 + (14 if source_note else 0)
-    canvas = Image.new("RGB", (side * len(tiles) + 4 * (len(tiles) - 1), side + header + 16), (20, 20, 20))
-    draw, font = ImageDraw.Draw(canvas), _font()
+    canvas, draw, font = _tile_row(tiles, titles, header=40 + (14 if source_note else 0))
     ok = answer == truth
     caption = (f"query: {query_name(task, query)}   answer: {answer_name(task, answer)}   "
                f"({'right' if ok else 'wrong; true ' + answer_name(task, truth)})")
@@ -65,10 +75,6 @@ def attention_panel(image, query, answer, truth, masks, correctness=None, source
     draw.text((4, 4), caption, fill=(120, 230, 120) if ok else (255, 110, 110), font=font)
     if source_note:
         draw.text((4, 22), source_note, fill=(255, 200, 80), font=font)
-    for k, (tile, title) in enumerate(zip(tiles, titles)):
-        x = k * (side + 4)
-        canvas.paste(Image.fromarray(tile).resize((side, side), Image.NEAREST), (x, header))
-        draw.text((x + 2, header + side + 2), title, fill=(220, 220, 220), font=font)
     return canvas
 
 
@@ -84,18 +90,10 @@ def samples_panel(image, caption, sampled_masks, source_note=None):
     Returns:
       A ``PIL.Image``.
     """
-    size = image.shape[0]
     tiles = [(np.clip(image, 0, 1) * 255).astype(np.uint8)] + [overlay(image, m) for m in sampled_masks]
     titles = ["image"] + [f"sample {k + 1}" for k in range(len(sampled_masks))]
-    side = size * ZOOM
-    header = 22 + (14 if source_note else 0)
-    canvas = Image.new("RGB", (side * len(tiles) + 4 * (len(tiles) - 1), side + header + 16), (20, 20, 20))
-    draw, font = ImageDraw.Draw(canvas), _font()
+    canvas, draw, font = _tile_row(tiles, titles, header=22 + (14 if source_note else 0))
     draw.text((4, 4), caption, fill=(220, 220, 220), font=font)
     if source_note:
         draw.text((4, 20), source_note, fill=(255, 200, 80), font=font)
-    for k, (tile, title) in enumerate(zip(tiles, titles)):
-        x = k * (side + 4)
-        canvas.paste(Image.fromarray(tile).resize((side, side), Image.NEAREST), (x, header))
-        draw.text((x + 2, header + side + 2), title, fill=(220, 220, 220), font=font)
     return canvas

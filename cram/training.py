@@ -14,7 +14,7 @@ from cram.config import CRAMConfig
 from cram.saliency import SaliencyNetwork, target_region
 from trainkit import distribute
 from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,
-                      epochs_backed_up, load_config, load_weights, prepare_run_dir)
+                      epochs_backed_up, load_config, load_weights)
 
 SALIENCY_WEIGHTS = "saliency.weights.h5"
 CLASSIFY_DATASETS = ("center", "translate", "clutter", "clutter100")
@@ -126,15 +126,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     if config.task == "classify" and config.dataset not in CLASSIFY_DATASETS:
         raise RunError(f"--dataset {config.dataset} is not a classification set; valid: "
                        f"{', '.join(CLASSIFY_DATASETS)}")
-    strategy = strategy or tf.distribute.get_strategy()
-    if config.batch_size % strategy.num_replicas_in_sync:
-        raise RunError(f"--batch {config.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} "
-                       "replicas")
-    chief = distribute.is_chief()
-    if chief:
-        prepare_run_dir(model_dir, config)
-    write_dir = distribute.worker_dir(model_dir)
-    os.makedirs(write_dir, exist_ok=True)
+    strategy, chief, write_dir = distribute.start_run(model_dir, config, strategy)
     keras.utils.set_random_seed(config.seed)
     mnist = mnist if mnist is not None else data.load_mnist()
     backup_dir = os.path.join(write_dir, "backup")

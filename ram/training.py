@@ -13,8 +13,7 @@ from trainkit import distribute
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
 from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget,  # noqa: F401  (RunError: CLI)
-                      budget_spent, checkpoint_path, epochs_backed_up, load_config, load_weights,
-                      prepare_run_dir)
+                      budget_spent, checkpoint_path, epochs_backed_up, load_config, load_weights)
 
 
 @keras.saving.register_keras_serializable(package="ram")
@@ -116,15 +115,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     :mod:`trainkit.distribute`) ``config.batch_size`` is the global batch and only the chief
     worker writes the run's files.
     """
-    strategy = strategy or tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
-        raise RunError(f"--batch {config.batch_size} must be a multiple of the {replicas} replicas")
-    chief = distribute.is_chief()
-    if chief:
-        prepare_run_dir(model_dir, config)
-    write_dir = distribute.worker_dir(model_dir)
-    os.makedirs(write_dir, exist_ok=True)
+    strategy, chief, write_dir = distribute.start_run(model_dir, config, strategy)
     keras.utils.set_random_seed(config.seed)
     backup_dir = os.path.join(write_dir, "backup")
     if mnist is None:
@@ -138,7 +129,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
                                  mnist=mnist, limit=limit, first_pass=epochs_backed_up(backup_dir))
     val_ds = data.make_dataset(config.dataset, "validation", config.batch_size, seed=config.seed,
                                mnist=mnist, limit=limit)
-    single = replicas == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    single = strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     with strategy.scope():
         # Under a multi-replica strategy Keras 3.15's multi-step loop fails to trace ("must feed
         # a value for placeholder"), and XLA cannot read a mirrored variable held on another

@@ -96,6 +96,29 @@ def replica_count():
     return 1 if context is None else context.num_replicas_in_sync
 
 
+def start_run(model_dir, config, strategy=None):
+    """What every model's ``train`` does first under a strategy: checks that
+    ``config.batch_size`` (the global batch) splits over the replicas, lets the chief alone
+    prepare ``model_dir`` (:func:`trainkit.prepare_run_dir`), and makes this worker's write
+    directory (:func:`worker_dir`).
+
+    Returns:
+      ``(strategy, chief, write_dir)``; ``strategy`` is the default one when None was given.
+    """
+    from trainkit.run_dir import RunError, prepare_run_dir
+
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise RunError(f"--batch {config.batch_size} must be a multiple of the {replicas} replicas")
+    chief = is_chief()
+    if chief:
+        prepare_run_dir(model_dir, config)
+    write_dir = worker_dir(model_dir)
+    os.makedirs(write_dir, exist_ok=True)
+    return strategy, chief, write_dir
+
+
 def is_chief():
     """True for the worker that writes checkpoints and logs (the only one without TF_CONFIG)."""
     if "TF_CONFIG" not in os.environ:
