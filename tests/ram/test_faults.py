@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from ram import GlimpseSensor
 from ram.config import RAMConfig
-from ram.training import Checkpoints, RunError, StopOnNaN, build_model, load_trained, prepare_run_dir
+from ram.training import build_model, load_trained
+from trainkit import Checkpoints, RunError, StopOnNaN, prepare_run_dir
 
 CONFIG = RAMConfig(dataset="translate", num_glimpses=2, patch_size=6, num_scales=2, unit_pixels=8)
 
