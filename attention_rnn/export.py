@@ -1,9 +1,9 @@
 """SavedModel export of a trained attribute network."""
 
-import keras
 import tensorflow as tf
 
 from data.attributes import SIZE
+from trainkit import harness
 
 
 def export_saved_model(model, export_dir, query_size=10):
@@ -22,9 +22,6 @@ def export_saved_model(model, export_dir, query_size=10):
         outputs.update({f"mask_{k}": mask for k, mask in enumerate(masks)})
         return outputs
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(name="serving_default", fn=serve, input_signature=[
+    harness.export_saved_model(model, export_dir, serve, [
         tf.TensorSpec([None, SIZE, SIZE, 3], tf.float32, name="images"),
         tf.TensorSpec([None, query_size], tf.float32, name="queries")])
-    archive.write_out(export_dir, verbose=False)

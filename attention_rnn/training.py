@@ -13,9 +13,7 @@ from attention_rnn import visualize
 from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
-from trainkit import distribute
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, StopWhenStale, TimeBudget, budget_spent,
-                      checkpoint_path, epochs_backed_up, load_config, load_weights)
+from trainkit import RunError, harness
 
 
 # Whether each attention type's train step is compiled with XLA: the faster setting measured by
@@ -49,32 +47,20 @@ def dataset(config, split, batch_size=None, mnist=None, backgrounds=None, cache_
                                   verbose=True, task=config.task, **kwargs)
 
 
-class MaskPictures(keras.callbacks.Callback):
-    """Logs the attention masks of a fixed validation batch to TensorBoard every epoch."""
+def mask_pictures(inputs, answers, note=None, count=4, task="attribute"):
+    """``draw(model)`` for :class:`trainkit.harness.PictureLogger`: the attention masks of the
+    first ``count`` examples of ``inputs = (images, queries)``; nothing for ``attention="none"``."""
+    images, queries, answers = inputs[0][:count], inputs[1][:count], answers[:count].numpy()
 
-    def __init__(self, log_dir, inputs, answers, note=None, count=4, task="attribute"):
-        super().__init__()
-        self.task = task
-        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "masks"))
-        self.images, self.queries = inputs[0][:count], inputs[1][:count]
-        self.answers, self.note = answers[:count].numpy(), note
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.model.attention_kind == "none":
-            return
-        logits, masks = self.model((self.images, self.queries), return_masks=True)
-        pictures = []
-        for b in range(len(self.answers)):
-            panel = visualize.attention_panel(self.images[b].numpy(), int(np.argmax(self.queries[b])),
-                                              int(np.argmax(logits[b])), int(self.answers[b]),
-                                              [m[b, ..., 0].numpy() for m in masks], source_note=self.note,
-                                              task=self.task)
-            pictures.append(np.asarray(panel, np.float32) / 255.0)
-        width = max(p.shape[1] for p in pictures)
-        pictures = [np.pad(p, [[0, 0], [0, width - p.shape[1]], [0, 0]]) for p in pictures]
-        with self.writer.as_default():
-            tf.summary.image("attention_masks", np.stack(pictures), step=epoch + 1, max_outputs=len(pictures))
-        self.writer.flush()
+    def draw(model):
+        if model.attention_kind == "none":
+            return []
+        logits, masks = model((images, queries), return_masks=True)
+        return [visualize.attention_panel(images[b].numpy(), int(np.argmax(queries[b])), int(np.argmax(logits[b])),
+                                          int(answers[b]), [m[b, ..., 0].numpy() for m in masks],
+                                          source_note=note, task=task)
+                for b in range(len(answers))]
+    return draw
 
 
 def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", minutes=None,
@@ -92,48 +78,25 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     backup in ``model_dir/backup`` from which a killed run resumes at its last epoch, reading
     the same data passes as an uninterrupted run.
     """
-    strategy, chief, write_dir = distribute.start_run(model_dir, config, strategy)
-    keras.utils.set_random_seed(config.seed)
-    backup_dir = os.path.join(write_dir, "backup")
-    train_size = config.train_size or data.attributes.SPLIT_SIZES["train"]
-    steps = train_size // config.batch_size
-    if steps < 1:
-        raise RunError(f"--batch {config.batch_size} is larger than the training set ({train_size}); lower it")
+    run = harness.open_run(model_dir, config, strategy)
+    steps = harness.steps_per_epoch(config.train_size or data.attributes.SPLIT_SIZES["train"], config.batch_size)
     mnist = mnist if mnist is not None else data.load_mnist()
     train_ds = dataset(config, "train", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
-                       first_pass=epochs_backed_up(backup_dir))
+                       first_pass=run.first_pass)
     val_ds = dataset(config, "validation", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir)
-    single = strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    with strategy.scope():
-        model = build_model(config, jit_compile=None if single else False)  # XLA cannot read remote mirrors
-    backup = SafeBackup(backup_dir)
-    callbacks = [backup, StopOnNaN()]
-    if chief:
-        log_dir = os.path.join(model_dir, "logs")
-        val_inputs, val_answers = next(iter(val_ds))
-        callbacks += [Checkpoints(model_dir, backup=backup), keras.callbacks.TensorBoard(log_dir, write_graph=False),
-                      MaskPictures(log_dir, val_inputs, val_answers, note=data_note(config, backgrounds),
-                                   task=config.task)]
-    callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
-    if patience:
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            raise RunError("patience (early stopping) is not supported with several workers: every worker "
-                           "would have to stop at the same epoch; use --epoch")
-        callbacks.append(StopWhenStale(model_dir, patience))
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
-    history.nan_stopped = getattr(model, "nan_stopped", False)
-    history.write_failed = any(getattr(c, "failed", False) for c in callbacks)
-    return history
+    with run.strategy.scope():
+        model = build_model(config, jit_compile=None if run.single_device else False)
+    pictures = None
+    if run.chief:
+        pictures = (mask_pictures(*next(iter(val_ds)), note=data_note(config, backgrounds), task=config.task),
+                    "attention_masks", "masks")
+    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
+                       verbose=verbose, pictures=pictures, patience=patience)
 
 
 def load_trained(model_dir, which="best"):
     """``(model, config)`` of a run directory, with the ``best``/``latest``/given checkpoint."""
-    config = load_config(model_dir, AttributeConfig)
-    path = checkpoint_path(model_dir, which)
-    model = build_model(config)
-    load_weights(model, path)
-    return model, config
+    return harness.load_run(model_dir, AttributeConfig, build_model, which)
 
 
 def scale_bin_names():

@@ -1,9 +1,9 @@
 """SavedModel export of a trained CRAM model."""
 
-import keras
 import tensorflow as tf
 
 from cram.training import image_shape
+from trainkit import harness
 
 
 def export_saved_model(model, config, export_dir):
@@ -16,8 +16,6 @@ def export_saved_model(model, config, export_dir):
       ``completed``, ``generated`` ``[None, 32, 32, 3]``, ``thetas [None, T, 3]``.
     """
     shape = image_shape(config)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
     if config.task == "inpaint":
         def serve(occluded, masks):
             return model.complete((occluded, masks))
@@ -27,7 +25,6 @@ def export_saved_model(model, config, export_dir):
             out = model.explain((images, masks))
             return dict(probabilities=tf.nn.softmax(out["logits"]), thetas=out["thetas"])
         names = ("images", "masks")
-    archive.add_endpoint(name="serving_default", fn=serve, input_signature=[
+    harness.export_saved_model(model, export_dir, serve, [
         tf.TensorSpec([None, *shape], tf.float32, name=names[0]),
         tf.TensorSpec([None, *shape[:2], 1], tf.float32, name=names[1])])
-    archive.write_out(export_dir, verbose=False)

@@ -1,10 +1,9 @@
-"""Training CRAM: the saliency pre-training, clued classification, and the inpainting GAN, with
-the run-directory conventions of RAM (checkpoints, resume, TensorBoard, one-line errors)."""
+"""Training CRAM: the saliency pre-training, clued classification and the inpainting GAN (their
+models, data and glimpse pictures), trained by :mod:`trainkit.harness`."""
 
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 import data
@@ -12,9 +11,7 @@ from cram import visualize
 from cram.classifier import CRAMClassifier
 from cram.config import CRAMConfig
 from cram.saliency import SaliencyNetwork, target_region
-from trainkit import distribute
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget, budget_spent, checkpoint_path,
-                      epochs_backed_up, load_config, load_weights)
+from trainkit import RunError, harness, load_weights
 
 SALIENCY_WEIGHTS = "saliency.weights.h5"
 CLASSIFY_DATASETS = ("center", "translate", "clutter", "clutter100")
@@ -85,22 +82,12 @@ def train_saliency(config, model_dir, mnist, limit=None, verbose="auto"):
     return network, inter / max(union, 1.0)
 
 
-class GlimpseWindows(keras.callbacks.Callback):
-    """Logs glimpse windows over a fixed validation batch to TensorBoard every epoch."""
-
-    def __init__(self, log_dir, batch, count=6, note=None):
-        super().__init__()
-        self.note = note
-        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "glimpses"))
-        inputs, targets = batch
-        self.inputs, self.targets = tuple(x[:count] for x in inputs), targets[:count]
-
-    def on_epoch_end(self, epoch, logs=None):
-        pictures = visualize.pictures_for(self.model, self.inputs, self.targets, self.note)
-        with self.writer.as_default():
-            tf.summary.image("glimpses", np.stack([np.asarray(p, np.float32) / 255.0 for p in pictures]),
-                             step=epoch + 1, max_outputs=len(pictures))
-        self.writer.flush()
+def glimpse_pictures(batch, count=6, note=None):
+    """``draw(model)`` for :class:`trainkit.harness.PictureLogger`: the glimpse windows over
+    the first ``count`` examples of a ``(inputs, targets)`` batch."""
+    inputs, targets = batch
+    inputs, targets = tuple(x[:count] for x in inputs), targets[:count]
+    return lambda model: visualize.pictures_for(model, inputs, targets, note)
 
 
 def _datasets(config, mnist, limit, first_pass, svhn_dir=None):
@@ -126,33 +113,21 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     if config.task == "classify" and config.dataset not in CLASSIFY_DATASETS:
         raise RunError(f"--dataset {config.dataset} is not a classification set; valid: "
                        f"{', '.join(CLASSIFY_DATASETS)}")
-    strategy, chief, write_dir = distribute.start_run(model_dir, config, strategy)
-    keras.utils.set_random_seed(config.seed)
+    run = harness.open_run(model_dir, config, strategy)
     mnist = mnist if mnist is not None else data.load_mnist()
-    backup_dir = os.path.join(write_dir, "backup")
-    train_ds, val_ds = _datasets(config, mnist, limit, epochs_backed_up(backup_dir), svhn_dir)
+    train_ds, val_ds = _datasets(config, mnist, limit, run.first_pass, svhn_dir)
     steps = _steps_per_epoch(config, mnist, limit, svhn_dir)
-    with strategy.scope():
+    with run.strategy.scope():
         model = build_model(config)
     if config.task == "classify" and config.clue == "saliency":
-        network, iou = train_saliency(config, write_dir, mnist, limit, verbose)
+        network, iou = train_saliency(config, run.write_dir, mnist, limit, verbose)
         model.saliency.set_weights(network.get_weights())
         print(f"saliency clue: validation IoU with the true target region {iou:.3f}")
     monitor = ("val_hole_l1", "min") if config.task == "inpaint" else ("val_accuracy", "max")
-    backup = SafeBackup(backup_dir)
-    callbacks = [backup, StopOnNaN()]
-    if chief:
-        log_dir = os.path.join(model_dir, "logs")
-        note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
-        callbacks += [Checkpoints(model_dir, *monitor, backup=backup),
-                      keras.callbacks.TensorBoard(log_dir, write_graph=False),
-                      GlimpseWindows(log_dir, next(iter(val_ds)), note=note)]
-    callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
-    history.nan_stopped = getattr(model, "nan_stopped", False)
-    history.write_failed = any(getattr(c, "failed", False) for c in callbacks)
-    return history
+    note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
+    pictures = (glimpse_pictures(next(iter(val_ds)), note=note), "glimpses", "glimpses") if run.chief else None
+    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
+                       verbose=verbose, pictures=pictures, monitor=monitor[0], mode=monitor[1])
 
 
 def _steps_per_epoch(config, mnist, limit, svhn_dir):
@@ -160,19 +135,12 @@ def _steps_per_epoch(config, mnist, limit, svhn_dir):
         count = data.svhn.split_size("train", config.svhn_source, svhn_dir, limit)
     else:
         count = len(mnist["train"][0][:limit])
-    steps = count // config.batch_size
-    if steps < 1:
-        raise RunError(f"--batch {config.batch_size} is larger than the training set ({count}); lower it")
-    return steps
+    return harness.steps_per_epoch(count, config.batch_size)
 
 
 def load_trained(model_dir, which="best"):
     """``(model, config)`` of a run directory with the ``best``/``latest``/given checkpoint."""
-    config = load_config(model_dir, CRAMConfig)
-    path = checkpoint_path(model_dir, which)
-    model = build_model(config)
-    load_weights(model, path)
-    return model, config
+    return harness.load_run(model_dir, CRAMConfig, build_model, which)
 
 
 def evaluate(model, config, split="test", mnist=None, limit=None, svhn_dir=None):

@@ -1,7 +1,8 @@
 """SavedModel export of a trained RAM, for serving and for reuse without this package."""
 
-import keras
 import tensorflow as tf
+
+from trainkit import harness
 
 
 def export_saved_model(model, export_dir, image_size):
@@ -13,11 +14,5 @@ def export_saved_model(model, export_dir, image_size):
     deterministic path of mean locations (or ``mc_samples`` sampled paths if the model has
     ``mc_samples > 1``).
     """
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name="serving_default",
-        fn=lambda images: model(images, training=False),
-        input_signature=[tf.TensorSpec([None, image_size, image_size, 1], tf.float32, name="images")],
-    )
-    archive.write_out(export_dir, verbose=False)
+    harness.export_saved_model(model, export_dir, lambda images: model(images, training=False),
+                               [tf.TensorSpec([None, image_size, image_size, 1], tf.float32, name="images")])

@@ -1,19 +1,13 @@
-"""Training RAM: the learning-rate schedule, checkpoints, TensorBoard pictures, and fit()."""
-
-import dataclasses
-import os
+"""Training RAM: its model, data and glimpse pictures, trained by :mod:`trainkit.harness`."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 import data
 from ram import visualize
-from trainkit import distribute
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
-from trainkit import (Checkpoints, RunError, SafeBackup, StopOnNaN, TimeBudget,  # noqa: F401  (RunError: CLI)
-                      budget_spent, checkpoint_path, epochs_backed_up, load_config, load_weights)
+from trainkit import RunError, harness  # noqa: F401  (RunError: the CLI's)
 
 
 @keras.saving.register_keras_serializable(package="ram")
@@ -62,100 +56,52 @@ def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
 
 
 def load_trained(model_dir, which="best", mc_samples=None):
-    """Rebuilds the model of a run directory and loads a checkpoint.
-
-    Args:
-      model_dir: a directory written by :func:`train`.
-      which: ``best``, ``latest``, or a path to a ``.weights.h5`` file.
-      mc_samples: overrides the run's evaluation ``mc_samples`` when given.
-
-    Returns:
-      ``(model, config)``.
-    """
-    config = load_config(model_dir, RAMConfig)
-    if mc_samples is not None:
-        config = dataclasses.replace(config, mc_samples=mc_samples)
-    path = checkpoint_path(model_dir, which)
-    model = build_model(config, data.image_size(config.dataset))
-    load_weights(model, path)
-    return model, config
+    """``(model, config)`` of a run directory with its ``best``/``latest``/given checkpoint;
+    ``mc_samples`` overrides the run's evaluation ``mc_samples`` when given."""
+    return harness.load_run(model_dir, RAMConfig, lambda c: build_model(c, data.image_size(c.dataset)), which,
+                            mc_samples=mc_samples)
 
 
-class GlimpsePictures(keras.callbacks.Callback):
-    """Logs glimpse-path pictures of a fixed validation batch to TensorBoard every epoch."""
+def glimpse_pictures(images, labels, count=6):
+    """``draw(model)`` for :class:`trainkit.harness.PictureLogger`: the glimpse paths of the
+    first ``count`` of ``images`` ``[B, S, S, 1]``."""
+    images, labels = images[:count], labels[:count]
 
-    def __init__(self, log_dir, images, labels, max_images=6):
-        super().__init__()
-        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "glimpses"))
-        self.images, self.labels = images[:max_images], labels[:max_images]
-
-    def on_epoch_end(self, epoch, logs=None):
-        out = {k: v.numpy() for k, v in self.model.explain(self.images).items()}
-        pictures = [visualize.glimpse_path_strip(self.images[i, ..., 0].numpy(), out["locations"][i],
-                                                 out["step_probabilities"][i], self.model.sensor,
-                                                 label=int(self.labels[i]))
-                    for i in range(len(self.labels))]
-        with self.writer.as_default():
-            tf.summary.image("glimpse_paths", np.stack([np.asarray(p, np.float32) / 255.0 for p in pictures]),
-                             step=epoch + 1, max_outputs=len(pictures))
-        self.writer.flush()
+    def draw(model):
+        out = {k: v.numpy() for k, v in model.explain(images).items()}
+        return [visualize.glimpse_path_strip(images[i, ..., 0].numpy(), out["locations"][i],
+                                             out["step_probabilities"][i], model.sensor, label=int(labels[i]))
+                for i in range(len(labels))]
+    return draw
 
 
 def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, strategy=None,
           backup_steps=None, steps_per_execution=None):
     """Trains (or resumes) the run in ``model_dir``; returns the Keras ``History``.
 
-    Validation every epoch; ``best``/``latest`` checkpoints and ``config.json`` in ``model_dir``;
-    TensorBoard logs in ``model_dir/logs`` (loss terms, accuracy, reward, learning rate,
-    glimpse paths); a backup in ``model_dir/backup`` from which a killed run resumes (every
-    epoch, or every ``backup_steps`` steps). ``steps_per_execution`` train steps run per call
-    into XLA (default :func:`steps_per_execution_for`). ``minutes`` budgets the training time
-    summed over every sitting of the run (``model_dir/train_time.json``), so a killed run
-    re-run with the same budget trains only what is left of it. Under a ``strategy`` (see
-    :mod:`trainkit.distribute`) ``config.batch_size`` is the global batch and only the chief
-    worker writes the run's files.
+    The run harness (:func:`trainkit.harness.fit`) keeps checkpoints, the resumption backup
+    (every epoch, or every ``backup_steps`` steps), TensorBoard logs (loss terms, accuracy,
+    reward, learning rate, glimpse paths) and the ``minutes`` budget summed over sittings.
+    ``steps_per_execution`` train steps run per call into XLA (default
+    :func:`steps_per_execution_for`). Under a ``strategy`` (see :mod:`trainkit.distribute`)
+    ``config.batch_size`` is the global batch and only the chief worker writes the run's files.
     """
-    strategy, chief, write_dir = distribute.start_run(model_dir, config, strategy)
-    keras.utils.set_random_seed(config.seed)
-    backup_dir = os.path.join(write_dir, "backup")
+    run = harness.open_run(model_dir, config, strategy)
     if mnist is None:
         mnist = data.load_mnist()
-    train_size = len(mnist["train"][0][:limit])
-    steps = train_size // config.batch_size
-    if steps < 1:
-        raise RunError(f"batch size {config.batch_size} is larger than the training split; lower --batch")
+    steps = harness.steps_per_epoch(len(mnist["train"][0][:limit]), config.batch_size)
     # Epoch e reads pass e of an endless, index-keyed stream: a resumed run sees the same data.
     train_ds = data.make_dataset(config.dataset, "train", config.batch_size, seed=config.seed,
-                                 mnist=mnist, limit=limit, first_pass=epochs_backed_up(backup_dir))
+                                 mnist=mnist, limit=limit, first_pass=run.first_pass)
     val_ds = data.make_dataset(config.dataset, "validation", config.batch_size, seed=config.seed,
                                mnist=mnist, limit=limit)
-    single = strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    with strategy.scope():
-        # Under a multi-replica strategy Keras 3.15's multi-step loop fails to trace ("must feed
-        # a value for placeholder"), and XLA cannot read a mirrored variable held on another
-        # device: one step per call there, and no XLA.
-        model = build_model(config, data.image_size(config.dataset), jit_compile=single,
+    with run.strategy.scope():
+        model = build_model(config, data.image_size(config.dataset), jit_compile=run.single_device,
                             steps_per_execution=(steps_per_execution or steps_per_execution_for(steps))
-                            if single else 1)
-    model.nan_stopped = False
-    backup = SafeBackup(backup_dir, save_freq=backup_steps or "epoch")
-    callbacks = [backup, StopOnNaN()]
-    if chief:
-        log_dir = os.path.join(model_dir, "logs")
-        val_images, val_labels = next(iter(val_ds))
-        callbacks += [Checkpoints(model_dir, backup=backup), keras.callbacks.TensorBoard(log_dir, write_graph=False),
-                      GlimpsePictures(log_dir, val_images, val_labels)]
-    callbacks.append(TimeBudget(minutes, model_dir if chief else None))  # counted over every sitting
-    if budget_spent(model_dir, minutes):
-        print(f"{model_dir} has already trained its {minutes:g} minutes; nothing left to train")
-        history = keras.callbacks.History()
-        history.history, history.nan_stopped, history.write_failed = {}, False, False
-        return history
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False)
-    history.nan_stopped = model.nan_stopped
-    history.write_failed = backup.failed or any(getattr(c, "failed", False) for c in callbacks)
-    return history
+                            if run.single_device else 1)
+    pictures = (glimpse_pictures(*next(iter(val_ds))), "glimpse_paths", "glimpses") if run.chief else None
+    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
+                       verbose=verbose, pictures=pictures, backup_steps=backup_steps)
 
 
 def evaluate(model, config, split="test", mnist=None, limit=None):

@@ -1,5 +1,6 @@
-"""What RAM, CRAM and AttentionRNN training share: run directories, configs, checkpoints, and
-the callbacks that make a run safe to kill, resume and budget."""
+"""The run harness RAM, CRAM and AttentionRNN train through (:mod:`trainkit.harness`: fit loop,
+pictures, reload, export), with its run directories, configs, checkpoints, and the callbacks
+that make a run safe to kill, resume and budget."""
 
 from trainkit.callbacks import (Checkpoints, SafeBackup, StopOnNaN, StopWhenStale, TimeBudget, budget_spent,
                                 epochs_backed_up, epochs_since_best, training_time)
