@@ -19,7 +19,7 @@ $(STAMP): setup.py
 setup: $(STAMP)
 
 test: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q tests
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q -n 2 tests
 
 train: $(STAMP)
 	$(BIN)/python -m examples.mnist --train --eval --predict --dataset translate --epoch 20

@@ -20,5 +20,5 @@ setuptools.setup(
         "absl-py",
         "pillow",  # the glimpse-path and inpainting PNGs
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "pytest-xdist"]},  # xdist: make test runs two workers
 )

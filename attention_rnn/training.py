@@ -13,7 +13,7 @@ from attention_rnn import visualize
 from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
-from trainkit import RunError, harness
+from trainkit import RunError, build_optimizers, harness
 
 
 # Whether each attention type's train step is compiled with XLA: the faster setting measured by
@@ -32,6 +32,7 @@ def build_model(config, jit_compile=None):
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
                   jit_compile=jit_compile)
     model((tf.zeros([1, SIZE, SIZE, 3]), tf.zeros([1, config.query_size])))
+    build_optimizers(model)  # now, not inside the first trace (which would then run twice)
     return model
 
 

@@ -82,9 +82,12 @@ class CRAMInpainter(keras.Model):
         self.discriminator_optimizer = discriminator_optimizer
 
     def build_optimizers(self):
-        """Builds both optimizers' slots (so that a checkpoint's load them)."""
-        self.optimizer.build(self.generator_variables())
-        self.discriminator_optimizer.build(self.discriminator_variables())
+        """Builds both optimizers' slots, once (so that a checkpoint's load them, and the first
+        train step is traced once: see :func:`trainkit.run_dir.build_optimizers`)."""
+        if not self.optimizer.built:
+            self.optimizer.build(self.generator_variables())
+        if not self.discriminator_optimizer.built:
+            self.discriminator_optimizer.build(self.discriminator_variables())
 
     def complete(self, inputs, training=False):
         occluded, masks = (tf.convert_to_tensor(t, tf.float32) for t in inputs)

@@ -11,7 +11,7 @@ from cram import visualize
 from cram.classifier import CRAMClassifier
 from cram.config import CRAMConfig
 from cram.saliency import SaliencyNetwork, target_region
-from trainkit import RunError, harness, load_weights
+from trainkit import RunError, build_optimizers, harness, load_weights
 
 SALIENCY_WEIGHTS = "saliency.weights.h5"
 CLASSIFY_DATASETS = ("center", "translate", "clutter", "clutter100")
@@ -42,6 +42,7 @@ def build_model(config):
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=5.0), jit_compile=False)
     shape = image_shape(config)
     model((tf.zeros([1, *shape]), tf.zeros([1, *shape[:2], 1])))
+    build_optimizers(model)  # now, not inside the first trace (which would then run twice)
     return model
 
 

@@ -7,7 +7,7 @@ import data
 from ram import visualize
 from ram.config import RAMConfig
 from ram.model import RecurrentAttentionModel
-from trainkit import RunError, harness  # noqa: F401  (RunError: the CLI's)
+from trainkit import RunError, build_optimizers, harness  # noqa: F401  (RunError: the CLI's)
 
 
 @keras.saving.register_keras_serializable(package="ram")
@@ -52,6 +52,7 @@ def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
     model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=config.clipnorm),
                   jit_compile=jit_compile, steps_per_execution=steps_per_execution)
     model(tf.zeros([1, image_size, image_size, 1]))  # build the weights
+    build_optimizers(model)  # now, not inside the first trace (which would then run twice)
     return model
 
 

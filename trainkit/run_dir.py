@@ -210,13 +210,22 @@ def checkpoint_path(model_dir, which):
     return path
 
 
+def build_optimizers(model):
+    """Creates the optimizer slots of a built, compiled ``model`` now, once.
+
+    Otherwise Keras (outside a strategy scope) creates them inside the first trace of the
+    train step, and a ``tf.function`` that creates variables is traced twice: building them
+    first halves the first step's tracing. Checkpoints also need them to load the slots."""
+    if hasattr(model, "build_optimizers"):  # models with several optimizers (GANs)
+        model.build_optimizers()
+    elif getattr(model, "optimizer", None) is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
 def load_weights(model, path):
     """Loads ``path`` into a built ``model`` (whose optimizer, if any, is built so that its saved
     slots load silently); :class:`RunError` for a damaged or mismatched file."""
-    if hasattr(model, "build_optimizers"):  # models with several optimizers (GANs)
-        model.build_optimizers()
-    elif getattr(model, "optimizer", None) is not None:
-        model.optimizer.build(model.trainable_variables)
+    build_optimizers(model)
     try:
         model.load_weights(path)
     except Exception as e:  # h5py/keras raise many types for a damaged or mismatched file

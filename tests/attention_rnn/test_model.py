@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from attention_rnn.model import ATTENTIONS, AttributeNetwork, combined_mask, make_attention, mask_correctness
 from data.attributes import make_attribute_dataset
+from trainkit import build_optimizers
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def test_attention_types_train_a_step(attention, tiny_set):
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=False)  # XLA compiles the column scans slowly and runs them slower here
     model((images, queries))  # builds every layer, so the weights exist before the step
+    build_optimizers(model)  # as build_model does: the first step is traced once
     before = [w.numpy().copy() for w in model.trainable_weights]
     logs = model.train_on_batch((images, queries), answers, return_dict=True)
     assert np.isfinite(logs["loss"])

@@ -12,6 +12,7 @@ from cram.inpainting import CRAMInpainter, hole_metrics
 from cram.saliency import SaliencyNetwork, target_region
 from data import svhn
 from data.sources import DataError
+from trainkit import build_optimizers
 
 
 def test_clue_loss_is_lower_when_the_glimpse_sits_on_the_clue():
@@ -69,6 +70,7 @@ def test_classifier_step_trains_and_the_clue_counts_only_when_used(clue):
     model.compile(keras.optimizers.Adam(1e-3))
     (images, masks), labels = small_batch()
     model.explain((images, masks))  # builds every layer, so the weights exist before the step
+    build_optimizers(model)  # as build_model does: the first step is traced once
     before = [v.numpy().copy() for v in model.encoder.trainable_variables]
     assert before
     logs = model.train_on_batch((images, masks), labels, return_dict=True)
@@ -104,6 +106,7 @@ def test_inpainter_alternates_updates_and_keeps_known_pixels():
     ds = svhn.make_svhn_occluded("validation", 8, images=images)
     (occluded, masks), originals = next(iter(ds))
     model((occluded, masks))
+    build_optimizers(model)
     d_before = [v.numpy().copy() for v in model.discriminator_variables()]
     g_before = [v.numpy().copy() for v in model.generator_variables()]
     logs = model.train_on_batch((occluded, masks), originals, return_dict=True)
@@ -181,5 +184,7 @@ def test_seeded_models_give_the_same_first_step_losses():
         keras.utils.set_random_seed(7)
         model = CRAMClassifier(clue="oracle", num_glimpses=2, glimpse_size=8, filters=8, units=16)
         model.compile(keras.optimizers.Adam(1e-3))
+        model((images, masks))
+        build_optimizers(model)
         losses.append(model.train_on_batch((images, masks), labels, return_dict=True))
     assert losses[0] == losses[1]

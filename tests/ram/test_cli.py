@@ -167,8 +167,11 @@ def test_ctrl_c_stops_with_one_line_and_resumes(idx_dir, tmp_path):
     model_dir = tmp_path / "run"
     args = ["--train", "--epoch", "40", *tiny_flags(idx_dir, model_dir)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    # A pytest-xdist worker ignores SIGINT, and an ignored signal stays ignored in its children
+    # (Python then installs no KeyboardInterrupt handler): give the child the default back.
     process = subprocess.Popen([sys.executable, "-m", "examples.mnist", *args], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     latest = model_dir / "latest.weights.h5"
     deadline = time.monotonic() + 240
     try:
