@@ -101,13 +101,16 @@ class AttentionRNN(keras.layers.Layer):
                                     tf.concat([tf.shape(features)[:3], tf.shape(query)[1:]], 0))
             features = tf.concat([features, tiled], axis=-1)
         h = self.bilstm(self.context(features))
-        left, right = self.f_l(h[..., : self.units]), self.f_r(h[..., self.units:])
-        mu_l, sigma_l = left[..., :1], _positive(left[..., 1:])
-        mu_r, sigma_r = right[..., :1], _positive(right[..., 1:])
+        # tf.split, not slices: its gradient is one concat (see attention_rnn.slicing).
+        h_l, h_r = tf.split(h, 2, axis=-1)
+        mu_l, sigma_l = tf.split(self.f_l(h_l), 2, axis=-1)
+        mu_r, sigma_r = tf.split(self.f_r(h_r), 2, axis=-1)
+        sigma_l, sigma_r = _positive(sigma_l), _positive(sigma_r)
         if self.combine == "independent":
             return product_of_gaussians(mu_l, sigma_l, mu_r, sigma_r)
         combined = self.f_comb(tf.concat([mu_l, sigma_l, mu_r, sigma_r], axis=-1))
-        return combined[..., :1], _positive(combined[..., 1:])
+        mu, sigma = tf.split(combined, 2, axis=-1)
+        return mu, _positive(sigma)
 
     def call(self, features, query=None):
         mu, sigma = self.distribution(features, query)

@@ -15,13 +15,14 @@ import keras
 import tensorflow as tf
 
 from attention_rnn.checks import check_map, check_sizes
+from attention_rnn.slicing import slice_axis
 
 
 def skew(x):
     """``[B, m, n, C] -> [B, m, n + m - 1, C]``: row ``i`` shifted right by ``i``, zeros elsewhere."""
     m, n, c = x.shape[1], x.shape[2], x.shape[3]
     padded = tf.pad(x, [[0, 0], [0, 0], [0, m], [0, 0]])            # [B, m, n + m, C]
-    flat = tf.reshape(padded, [-1, m * (n + m), c])[:, : m * (n + m - 1)]
+    flat = slice_axis(tf.reshape(padded, [-1, m * (n + m), c]), 1, 0, m * (n + m - 1))
     return tf.reshape(flat, [-1, m, n + m - 1, c])
 
 
@@ -29,7 +30,7 @@ def unskew(x, n):
     """Inverse of :func:`skew`: ``[B, m, n + m - 1, C] -> [B, m, n, C]``."""
     m, width, c = x.shape[1], x.shape[2], x.shape[3]
     flat = tf.pad(tf.reshape(x, [-1, m * width, c]), [[0, 0], [0, m], [0, 0]])
-    return tf.reshape(flat, [-1, m, n + m, c])[:, :, :n]
+    return slice_axis(tf.reshape(flat, [-1, m, n + m, c]), 2, 0, n)
 
 
 def _diagonal_rows(m, n):
@@ -68,26 +69,26 @@ def diagonal_recurrence(x, kernels, biases):
     # whole map, unstack's is one stack.
     columns = tf.unstack(tf.reshape(skewed, [d_count, batch, m, m + n - 1, channels]), axis=3)
     biases = biases[:, None, None, :]
-    input_kernels = kernels[:, :channels]
+    input_kernels = slice_axis(kernels, 1, 0, channels)
     # The state of diagonal w - 1 is held for its rows lo' - 1 .. hi' + 1, zero at both ends (the
     # map's border): rows lo - 1 .. hi of diagonal w's neighbours are then plain slices of it.
     border = [[0, 0], [0, 0], [1, 1], [0, 0]]
     outputs, h_pad, c_pad, prev_lo = [], None, None, 0
     for (lo, hi), column in zip(_diagonal_rows(m, n), columns):
         rows = hi - lo + 1
-        x_w = column[:, :, lo:hi + 1]                                        # [D, B, rows, C]
+        x_w = slice_axis(column, 2, lo, rows)                                # [D, B, rows, C]
         if h_pad is None:  # the first diagonal: no state yet
             inputs, weights = x_w, input_kernels
         else:
             start = lo - prev_lo  # row lo - 1 of the padded state (which starts at prev_lo - 1)
-            above, left = h_pad[:, :, start:start + rows], h_pad[:, :, start + 1:start + 1 + rows]
+            above, left = slice_axis(h_pad, 2, start, rows), slice_axis(h_pad, 2, start + 1, rows)
             inputs, weights = tf.concat([x_w, above, left], -1), kernels
         gates = tf.reshape(tf.matmul(tf.reshape(inputs, [d_count, -1, inputs.shape[-1]]), weights),
                            [d_count, batch, rows, gates_width]) + biases
         o, f, i, g = tf.split(gates, 4, axis=-1)
         c = tf.sigmoid(i) * tf.tanh(g)
         if c_pad is not None:
-            c += tf.sigmoid(f) * c_pad[:, :, start + 1:start + 1 + rows]      # c(i, j - 1)
+            c += tf.sigmoid(f) * slice_axis(c_pad, 2, start + 1, rows)        # c(i, j - 1)
         h = tf.sigmoid(o) * tf.tanh(c)
         outputs.append(tf.pad(h, [[0, 0], [0, 0], [lo, m - 1 - hi], [0, 0]]))  # back to m rows
         h_pad, c_pad, prev_lo = tf.pad(h, border), tf.pad(c, border), lo
@@ -97,7 +98,7 @@ def diagonal_recurrence(x, kernels, biases):
 
 def shift_down(x):
     """Moves a map down one row (zeros enter at the top): row ``i`` takes row ``i - 1``."""
-    return tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+    return slice_axis(tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]]), 1, 0, x.shape[1])
 
 
 @keras.saving.register_keras_serializable(package="attention_rnn")
@@ -148,7 +149,8 @@ class DiagonalLSTM(keras.layers.Layer):
 
     def call(self, x):
         x = self._checked(x)
-        return diagonal_recurrence(x[None], self.stacked_kernel()[None], tf.convert_to_tensor(self.bias)[None])[0]
+        return tf.squeeze(diagonal_recurrence(x[None], self.stacked_kernel()[None],
+                                              tf.convert_to_tensor(self.bias)[None]), 0)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:3], self.units)
@@ -193,9 +195,8 @@ class DiagonalBiLSTM(keras.layers.Layer):
         inputs = tf.stack([x, tf.reverse(x, axis=[2])])
         kernels = tf.stack([self.left.stacked_kernel(), self.right.stacked_kernel()])
         biases = tf.stack([tf.convert_to_tensor(self.left.bias), tf.convert_to_tensor(self.right.bias)])
-        hidden = diagonal_recurrence(inputs, kernels, biases)
-        h_r = shift_down(tf.reverse(hidden[1], axis=[2]))
-        return tf.concat([hidden[0], h_r], axis=-1)
+        h_l, h_r = tf.unstack(diagonal_recurrence(inputs, kernels, biases))  # unstack: its gradient is a stack
+        return tf.concat([h_l, shift_down(tf.reverse(h_r, axis=[2]))], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:3], 2 * self.units)
