@@ -6,12 +6,14 @@ to right). Skewing shifts row ``i`` right by ``i`` (width ``n + m - 1``), so the
 ``m + n - 1`` sequential steps in all, no per-pixel loop.
 
 The recurrence (:func:`diagonal_recurrence`) steps over the skewed map's columns, but step
-``w`` computes diagonal ``w``'s real pixels only (static slices; a skewed column is about half
-padding). Several LSTMs of the same shape (the two directions of :class:`DiagonalBiLSTM`) run
+``w`` computes diagonal ``w``'s real pixels only (the pixels permuted into diagonal order, not
+a skewed map: a skewed column is about half padding). :func:`skew` and :func:`unskew` stay as
+the reference of that layout. Several LSTMs of the same shape (the two directions of :class:`DiagonalBiLSTM`) run
 in the same loop, with the input and both neighbours in one batched matmul per step.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from attention_rnn.checks import check_map, check_sizes
@@ -38,6 +40,35 @@ def _diagonal_rows(m, n):
     return [(max(0, w - n + 1), min(m - 1, w)) for w in range(m + n - 1)]
 
 
+def _diagonal_order(m, n):
+    """Pixel indices ``i * n + j`` listed diagonal by diagonal (``w = i + j``), rows ascending."""
+    return np.array([i * n + w - i for w, (lo, hi) in enumerate(_diagonal_rows(m, n)) for i in range(lo, hi + 1)],
+                    np.int32)
+
+
+def _permute(x, order, axis):
+    """``tf.gather(x, order, axis)`` for a permutation ``order``; its gradient gathers back.
+
+    (``tf.gather``'s own gradient is a scatter-add, which a permutation does not need.)
+    """
+    inverse = np.argsort(order).astype(np.int32)
+
+    @tf.custom_gradient
+    def permuted(x):
+        return tf.gather(x, order, axis=axis), lambda dy: tf.gather(dy, inverse, axis=axis)
+
+    return permuted(x)
+
+
+def _rows_window(t, start, size):
+    """Rows ``start .. start + size - 1`` of ``t`` ``[D, B, L, u]``, zero where outside ``0 .. L - 1``."""
+    length = t.shape[2]
+    lo, hi = max(start, 0), min(start + size, length)
+    window = slice_axis(t, 2, lo, hi - lo)
+    before, after = lo - start, start + size - hi
+    return tf.pad(window, [[0, 0], [0, 0], [before, after], [0, 0]]) if before or after else window
+
+
 def diagonal_recurrence(x, kernels, biases):
     """``D`` diagonal LSTMs of one shape over the anti-diagonals, each pixel computed once.
 
@@ -48,8 +79,12 @@ def diagonal_recurrence(x, kernels, biases):
 
     Pixel ``(i, j)`` lies on diagonal ``w = i + j`` (column ``w`` of the skewed map) and needs
     only diagonal ``w - 1``, so the ``m + n - 1`` diagonals run in sequence (a static, unrolled
-    loop), each on its real pixels only, with the input and both neighbours in one batched
-    matmul per step.
+    loop), each on its real pixels only. The pixels are first permuted into diagonal order
+    (one gather) and cut into one piece per diagonal (one ``tf.split``); each step reads its
+    input and both neighbours in one batched matmul; the outputs, concatenated, are permuted
+    back. Every op here has a cheap gradient (gathers, pads, concats; no strided slice, see
+    :mod:`attention_rnn.slicing`). (Precomputing the input-to-state products of the whole map
+    in one matmul was tried: the gradient of the split of that 4u-wide map cost more.)
 
     Args:
       x: ``[D, B, m, n, C]``: each LSTM's input map.
@@ -64,36 +99,36 @@ def diagonal_recurrence(x, kernels, biases):
     gates_width = kernels.shape[-1]
     u = gates_width // 4
     batch = tf.shape(x)[1]
-    skewed = skew(tf.reshape(x, [-1, m, n, channels]))
-    # Columns by unstack, not a slice each: a slice's gradient is a zero-padded copy of the
-    # whole map, unstack's is one stack.
-    columns = tf.unstack(tf.reshape(skewed, [d_count, batch, m, m + n - 1, channels]), axis=3)
-    biases = biases[:, None, None, :]
+    diagonals = _diagonal_rows(m, n)
+    order = _diagonal_order(m, n)
     input_kernels = slice_axis(kernels, 1, 0, channels)
-    # The state of diagonal w - 1 is held for its rows lo' - 1 .. hi' + 1, zero at both ends (the
-    # map's border): rows lo - 1 .. hi of diagonal w's neighbours are then plain slices of it.
-    border = [[0, 0], [0, 0], [1, 1], [0, 0]]
-    outputs, h_pad, c_pad, prev_lo = [], None, None, 0
-    for (lo, hi), column in zip(_diagonal_rows(m, n), columns):
+    biases = biases[:, None, None, :]
+    pixels = _permute(tf.reshape(x, [d_count, -1, m * n, channels]), order, axis=2)    # [D, B, mn, C]
+    pieces = tf.split(pixels, [hi - lo + 1 for lo, hi in diagonals], axis=2)
+    outputs, h, c, prev_lo = [], None, None, 0
+    for (lo, hi), x_w in zip(diagonals, pieces):
         rows = hi - lo + 1
-        x_w = slice_axis(column, 2, lo, rows)                                # [D, B, rows, C]
-        if h_pad is None:  # the first diagonal: no state yet
+        if h is None:  # the first diagonal: no state yet
             inputs, weights = x_w, input_kernels
         else:
-            start = lo - prev_lo  # row lo - 1 of the padded state (which starts at prev_lo - 1)
-            above, left = slice_axis(h_pad, 2, start, rows), slice_axis(h_pad, 2, start + 1, rows)
+            # Neighbours of rows lo..hi in diagonal w - 1 (rows prev_lo..): h(i - 1, j) is its row
+            # i - 1, h(i, j - 1) and c(i, j - 1) its row i; zero beyond the map's border.
+            above = _rows_window(h, lo - 1 - prev_lo, rows)
+            left = _rows_window(h, lo - prev_lo, rows)
+            c_left = _rows_window(c, lo - prev_lo, rows)
             inputs, weights = tf.concat([x_w, above, left], -1), kernels
         gates = tf.reshape(tf.matmul(tf.reshape(inputs, [d_count, -1, inputs.shape[-1]]), weights),
                            [d_count, batch, rows, gates_width]) + biases
         o, f, i, g = tf.split(gates, 4, axis=-1)
-        c = tf.sigmoid(i) * tf.tanh(g)
-        if c_pad is not None:
-            c += tf.sigmoid(f) * slice_axis(c_pad, 2, start + 1, rows)        # c(i, j - 1)
+        c_new = tf.sigmoid(i) * tf.tanh(g)
+        if h is not None:
+            c_new += tf.sigmoid(f) * c_left
+        c = c_new
         h = tf.sigmoid(o) * tf.tanh(c)
-        outputs.append(tf.pad(h, [[0, 0], [0, 0], [lo, m - 1 - hi], [0, 0]]))  # back to m rows
-        h_pad, c_pad, prev_lo = tf.pad(h, border), tf.pad(c, border), lo
-    hidden = tf.reshape(tf.stack(outputs, axis=3), [-1, m, m + n - 1, u])     # the skewed map of h
-    return tf.reshape(unskew(hidden, n), [d_count, batch, m, n, u])
+        outputs.append(h)
+        prev_lo = lo
+    hidden = _permute(tf.concat(outputs, axis=2), np.argsort(order).astype(np.int32), axis=2)  # [D, B, mn, u]
+    return tf.reshape(hidden, [d_count, batch, m, n, u])
 
 
 def shift_down(x):
