@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from attention_rnn.checks import check_map, check_query, check_sizes
 from attention_rnn.diagonal_bilstm import DiagonalBiLSTM
+from attention_rnn.slicing import slice_axis
 
 COMBINES = ("learned", "independent")
 MODES = ("expectation", "sample")
@@ -162,7 +163,7 @@ class BlockAttentionRNN(keras.layers.Layer):
         features = check_map(type(self).__name__, features)
         m, n = features.shape[1], features.shape[2]
         small_mask, mu, sigma = self.attention(self.down(features), query)
-        mask = self.up(small_mask)[:, :m, :n]
+        mask = slice_axis(slice_axis(self.up(small_mask), 1, 0, m), 2, 0, n)  # crop the 'same' padding
         mask = self.activation(mask) if self.mask_activation else mask
         return (mask, mu, sigma) if self.return_distribution else mask
 

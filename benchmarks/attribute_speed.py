@@ -10,6 +10,12 @@ the step's cost relative to NONE (the same base CNN without attention), and the 
 per model for the protocol of Table 1 (``--train_rows`` x ``--epochs``, plus one validation
 pass of ``--validation_rows`` per epoch at the forward-only cost, taken as a third of a step).
 The issue's target: ARNN at most 4x NONE.
+
+Beside the times, each model's forward multiply-adds per image, as TensorFlow's graph profiler
+counts them (``float_operation``, halved), and their ratio to NONE's: the step ratio a
+network would have if its ops ran as efficiently as the base CNN's convolutions. AttentionRNN
+with 32 latent features has about 4x NONE's arithmetic, so a step ratio of 4x at that size
+would need its per-diagonal matmuls to beat oneDNN's convolutions.
 """
 
 import time
@@ -21,7 +27,7 @@ from benchmarks import results as results_file
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t).", lower_bound=1)
-flags.DEFINE_integer("steps", 10, "Timed steps per setting (after two warm-up steps).", lower_bound=1)
+flags.DEFINE_integer("steps", 20, "Timed steps per setting (after two warm-up steps).", lower_bound=1)
 flags.DEFINE_enum("xla", "both", ["both", "on", "off"], "Time with XLA, without, or both (keep the faster).")
 flags.DEFINE_integer("train_rows", 30_000, "Training query rows of the protocol.", lower_bound=1)
 flags.DEFINE_integer("validation_rows", 10_000, "Validation query rows of the protocol.", lower_bound=0)
@@ -53,6 +59,20 @@ def step_seconds(attention, jit, batch, steps, units=32):
     return float(np.median(times))
 
 
+def forward_macs(attention, units):
+    """Forward multiply-adds of one 100x100 image through the attribute network of ``attention``."""
+    import tensorflow as tf
+
+    from attention_rnn.model import AttributeNetwork
+
+    model = AttributeNetwork(attention, units=units)
+    graph = tf.function(lambda images, queries: model((images, queries))).get_concrete_function(
+        tf.TensorSpec([1, 100, 100, 3]), tf.TensorSpec([1, 10])).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"  # the profiler would print its whole report
+    return tf.compat.v1.profiler.profile(graph, options=options).total_float_ops / 2
+
+
 def main(_):
     logging.set_verbosity(logging.WARNING)
     settings = {"both": (False, True), "on": (True,), "off": (False,)}[FLAGS.xla]
@@ -60,20 +80,24 @@ def main(_):
     for attention in FLAGS.attentions:
         timed = {jit: step_seconds(attention, jit, FLAGS.batch, FLAGS.steps, FLAGS.units) for jit in settings}
         jit = min(timed, key=timed.get)
-        rows.append(dict(attention=attention, seconds=timed[jit], jit=jit, timed=timed))
+        rows.append(dict(attention=attention, seconds=timed[jit], jit=jit, timed=timed,
+                         forward_macs=forward_macs(attention, FLAGS.units)))
         print(f"{attention}: " + ", ".join(f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step" for j, s in timed.items()),
               flush=True)
     base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
+    base_macs = next((r["forward_macs"] for r in rows if r["attention"] == "none"), None)
     steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
     print(f"\nbatch {FLAGS.batch}, {FLAGS.units} attention units; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation "
           f"query rows x {FLAGS.epochs} epochs")
-    print("| attention | setting | images/s | step cost / NONE | hours per model |")
-    print("|---|---|---|---|---|")
+    print("| attention | setting | images/s | step cost / NONE | forward MMAC / image | MACs / NONE "
+          "| hours per model |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['seconds'] / base:.2f}x" if base else "-"
         hours = r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600
+        macs = f"{r['forward_macs'] / base_macs:.2f}x" if base_macs else "-"
         print(f"| {r['attention']} | {'XLA' if r['jit'] else 'no XLA'} | {FLAGS.batch / r['seconds']:,.1f} | {ratio} "
-              f"| {hours:.2f} |")
+              f"| {r['forward_macs'] / 1e6:.1f} | {macs} | {hours:.2f} |")
     arnn = next((r for r in rows if r["attention"] == "arnn"), None)
     if base and arnn:
         verdict = "met" if arnn["seconds"] <= 4 * base else "NOT met"
@@ -81,6 +105,7 @@ def main(_):
     if FLAGS.results:
         for r in rows:
             r.update(images_per_s=FLAGS.batch / r["seconds"], ratio_to_none=r["seconds"] / base if base else None,
+                     macs_ratio_to_none=r["forward_macs"] / base_macs if base_macs else None,
                      hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
                      units=FLAGS.units, timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
                      commit=results_file.commit())
