@@ -8,8 +8,9 @@ to right). Skewing shifts row ``i`` right by ``i`` (width ``n + m - 1``), so the
 The recurrence (:func:`diagonal_recurrence`) steps over the skewed map's columns, but step
 ``w`` computes diagonal ``w``'s real pixels only (the pixels permuted into diagonal order, not
 a skewed map: a skewed column is about half padding). :func:`skew` and :func:`unskew` stay as
-the reference of that layout. Several LSTMs of the same shape (the two directions of :class:`DiagonalBiLSTM`) run
-in the same loop, with the input and both neighbours in one batched matmul per step.
+the reference of that layout. Several LSTMs of the same shape (the two directions of
+:class:`DiagonalBiLSTM`) run in the same loop, with the input and both neighbours in one
+batched matmul per step.
 """
 
 import keras
@@ -46,12 +47,11 @@ def _diagonal_order(m, n):
                     np.int32)
 
 
-def _permute(x, order, axis):
-    """``tf.gather(x, order, axis)`` for a permutation ``order``; its gradient gathers back.
+def _permute(x, order, inverse, axis):
+    """``tf.gather(x, order, axis)`` for a permutation ``order``; its gradient gathers by ``inverse``.
 
     (``tf.gather``'s own gradient is a scatter-add, which a permutation does not need.)
     """
-    inverse = np.argsort(order).astype(np.int32)
 
     @tf.custom_gradient
     def permuted(x):
@@ -101,9 +101,10 @@ def diagonal_recurrence(x, kernels, biases):
     batch = tf.shape(x)[1]
     diagonals = _diagonal_rows(m, n)
     order = _diagonal_order(m, n)
+    inverse = np.argsort(order).astype(np.int32)
     input_kernels = slice_axis(kernels, 1, 0, channels)
     biases = biases[:, None, None, :]
-    pixels = _permute(tf.reshape(x, [d_count, -1, m * n, channels]), order, axis=2)    # [D, B, mn, C]
+    pixels = _permute(tf.reshape(x, [d_count, -1, m * n, channels]), order, inverse, axis=2)  # [D, B, mn, C]
     pieces = tf.split(pixels, [hi - lo + 1 for lo, hi in diagonals], axis=2)
     outputs, h, c, prev_lo = [], None, None, 0
     for (lo, hi), x_w in zip(diagonals, pieces):
@@ -120,14 +121,13 @@ def diagonal_recurrence(x, kernels, biases):
         gates = tf.reshape(tf.matmul(tf.reshape(inputs, [d_count, -1, inputs.shape[-1]]), weights),
                            [d_count, batch, rows, gates_width]) + biases
         o, f, i, g = tf.split(gates, 4, axis=-1)
-        c_new = tf.sigmoid(i) * tf.tanh(g)
-        if h is not None:
-            c_new += tf.sigmoid(f) * c_left
-        c = c_new
+        c = tf.sigmoid(i) * tf.tanh(g)
+        if h is not None:  # not the first diagonal
+            c += tf.sigmoid(f) * c_left
         h = tf.sigmoid(o) * tf.tanh(c)
         outputs.append(h)
         prev_lo = lo
-    hidden = _permute(tf.concat(outputs, axis=2), np.argsort(order).astype(np.int32), axis=2)  # [D, B, mn, u]
+    hidden = _permute(tf.concat(outputs, axis=2), inverse, order, axis=2)  # [D, B, mn, u], back to i * n + j
     return tf.reshape(hidden, [d_count, batch, m, n, u])
 
 

@@ -135,7 +135,6 @@ def test_bilstm_runs_both_directions_in_one_recurrence_as_two_separate_lstms(m, 
     np.testing.assert_allclose(out[..., 3:], shifted.numpy(), atol=1e-5)
 
 
-
 @pytest.mark.parametrize("m,n", [(4, 6), (5, 3), (1, 5), (3, 1), (4, 4)])
 def test_gradients_agree_with_the_naive_per_pixel_recurrence(m, n):
     """The column recurrence's custom slice gradients (pads) give the oracle's gradients."""
