@@ -36,6 +36,18 @@ flags.DEFINE_string("results", "docs/results/attribute_speed.json", "Where the r
 FLAGS = flags.FLAGS
 
 
+def _known_attentions(names):
+    from attention_rnn.config import ATTENTIONS
+
+    unknown = [name for name in names if name not in ATTENTIONS]
+    if unknown:
+        raise flags.ValidationError(f"unknown attention {', '.join(unknown)}; valid: {', '.join(ATTENTIONS)}")
+    return True
+
+
+flags.register_validator("attentions", _known_attentions)
+
+
 def step_seconds(attention, jit, batch, steps, units=32):
     """Median seconds of one training step of ``attention`` at ``batch`` (XLA iff ``jit``)."""
     import numpy as np

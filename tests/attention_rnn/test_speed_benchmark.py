@@ -14,3 +14,13 @@ def test_forward_macs_count_the_base_cnn_and_grow_with_attention_units():
     assert none < small < large
     # The diagonal LSTMs' matmuls grow as units^2, the context convolution as units.
     assert 2.5 < (large - none) / (small - none) < 4.5
+
+
+def test_unknown_attention_is_a_flag_error_not_a_traceback():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "benchmarks.attribute_speed", "--attentions", "none,bogus",
+                           "--results", ""], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "unknown attention bogus; valid: none, san" in done.stderr
+    assert "Traceback" not in done.stderr
