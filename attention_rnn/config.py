@@ -1,6 +1,7 @@
 """Resolved hyperparameters of an attribute-benchmark run (written as ``config.json``)."""
 
 import dataclasses
+import json
 
 from data.attributes import NUM_ANSWERS, QUERY_SIZE, TASKS
 from trainkit.run_dir import JsonConfig
@@ -15,6 +16,9 @@ class AttributeConfig(JsonConfig):
     ``train_size``/``validation_size``: query rows; None uses the full splits (30,000 / 10,000).
     ``task``: ``"attribute"`` (query a digit, answer its colour) or ``"inverse"`` (query a
     colour, answer the digit; see :mod:`data.attributes`).
+    ``batch_norm``, ``dropout``: PAN's normalisation and head dropout (see
+    :class:`attention_rnn.model.AttributeNetwork`); a ``config.json`` written before they
+    existed describes a network without them.
     """
 
     dataset: str = "mref"
@@ -23,6 +27,8 @@ class AttributeConfig(JsonConfig):
     filters: int = 32
     units: int = 32
     hidden: int = 64
+    batch_norm: bool = True
+    dropout: float = 0.0
     batch_size: int = 32
     epochs: int = 10
     learning_rate: float = 1e-3
@@ -34,8 +40,17 @@ class AttributeConfig(JsonConfig):
     # A checkpoint is only valid for these (the data set may change: a model trained on MREF can
     # be fine-tuned on MBG).
     MODEL = "attribute"
-    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task")
-    LATER_ARCHITECTURE = ("task",)
+    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task", "batch_norm")
+    LATER_ARCHITECTURE = ("task", "batch_norm")
+    # What a field added later meant before it existed.
+    BEFORE_FIELD = {"batch_norm": False, "dropout": 0.0}
+
+    @classmethod
+    def from_json(cls, text):
+        values = json.loads(text)
+        if isinstance(values, dict):
+            values = {**cls.BEFORE_FIELD, **values}
+        return super().from_json(json.dumps(values))
 
     def checks(self):
         return [
@@ -49,13 +64,15 @@ class AttributeConfig(JsonConfig):
             (self.epochs >= 1, "epochs", ">= 1"),
             (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
             (self.clipnorm > 0, "clipnorm", "> 0"),
+            (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
             (self.train_size is None or self.train_size >= 1, "train_size", "None or >= 1"),
             (self.validation_size is None or self.validation_size >= 1, "validation_size", "None or >= 1"),
         ]
 
     def model_kwargs(self):
         return dict(attention=self.attention, filters=self.filters, units=self.units, hidden=self.hidden,
-                    seed=self.seed, num_classes=NUM_ANSWERS[self.task])
+                    seed=self.seed, num_classes=NUM_ANSWERS[self.task], batch_norm=self.batch_norm,
+                    dropout=self.dropout)
 
     @property
     def query_size(self):

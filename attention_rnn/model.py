@@ -31,6 +31,12 @@ class AttributeNetwork(keras.Model):
     last pooling only). Head: the attended last map summed over locations (SAN's mask sums to
     one, so this is its weighted average), concatenated with the query, an MLP to the classes.
 
+    ``batch_norm=True`` follows Seo et al.'s PAN network (``train.py`` of their repository):
+    batch normalisation after each of the first three (attended) stacks and on the pooled
+    vector, which is what lets a stack of four sigmoid masks train in a few epochs (without it
+    the attended features shrink by the masks' product, about 0.5^4 at initialisation).
+    ``dropout`` is applied to the pooled vector before the head (PAN: 0.5).
+
     Call args:
       inputs: ``(images [B, H, W, 3] float32 in [0, 1], queries [B, 10] float32)``.
 
@@ -39,10 +45,15 @@ class AttributeNetwork(keras.Model):
       ``[B, h_k, w_k, 1]`` per attended layer (coarser with depth).
     """
 
-    def __init__(self, attention="arnn", filters=32, units=32, num_classes=5, hidden=64, seed=0, **kwargs):
+    def __init__(self, attention="arnn", filters=32, units=32, num_classes=5, hidden=64, seed=0, batch_norm=False,
+                 dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         self.attention_kind, self.filters, self.units = attention, filters, units
         self.num_classes, self.hidden, self.seed = num_classes, hidden, seed
+        self.batch_norm, self.dropout = bool(batch_norm), float(dropout)
+        self.norms = ([keras.layers.BatchNormalization(name=f"norm{k}") for k in range(4)] if self.batch_norm
+                      else [None] * 4)
+        self.head_dropout = keras.layers.Dropout(self.dropout, seed=seed, name="head_dropout") if self.dropout else None
         self.convs = [keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{k}")
                       for k in range(4)]
         self.pools = [keras.layers.MaxPooling2D(2, name=f"pool{k}") for k in range(4)]
@@ -53,23 +64,30 @@ class AttributeNetwork(keras.Model):
         self.head = keras.Sequential([keras.layers.Dense(hidden, activation="relu"),
                                       keras.layers.Dense(num_classes)], name="head")
 
-    def call(self, inputs, return_masks=False):
+    def call(self, inputs, return_masks=False, training=None):
         images, queries = inputs[0], inputs[1]
         x, masks = tf.convert_to_tensor(images), []
-        for conv, pool, attention in zip(self.convs, self.pools, self.attentions):
+        for k, (conv, pool, attention) in enumerate(zip(self.convs, self.pools, self.attentions)):
             x = pool(conv(x))
             if attention is not None:
                 mask = attention(x, queries)
                 masks.append(mask)
                 x = x * mask
+            if self.norms[k] is not None and k < 3:
+                x = self.norms[k](x, training=training)
         pooled = tf.reduce_sum(x, axis=[1, 2]) if self.attention_kind == "san" else tf.reduce_mean(x, axis=[1, 2])
+        if self.norms[3] is not None:
+            pooled = self.norms[3](pooled, training=training)
+        if self.head_dropout is not None:
+            pooled = self.head_dropout(pooled, training=training)
         logits = self.head(tf.concat([pooled, self.query_embedding(queries)], axis=-1))
         return (logits, masks) if return_masks else logits
 
     def get_config(self):
         config = super().get_config()
         config.update(attention=self.attention_kind, filters=self.filters, units=self.units,
-                      num_classes=self.num_classes, hidden=self.hidden, seed=self.seed)
+                      num_classes=self.num_classes, hidden=self.hidden, seed=self.seed,
+                      batch_norm=self.batch_norm, dropout=self.dropout)
         return config
 
 

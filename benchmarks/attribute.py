@@ -38,6 +38,8 @@ flags.DEFINE_integer("epochs", 10, "At most this many epochs per run.", lower_bo
 flags.DEFINE_integer("patience", 2, "Stop a run after this many epochs without a better validation accuracy.",
                      lower_bound=1)
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
+flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
+flags.DEFINE_float("dropout", 0.0, "Dropout before the head.", lower_bound=0, upper_bound=0.99)
 flags.DEFINE_float("minutes", None, "Optional training-time cap per run (then say so beside its figures).")
 flags.DEFINE_string("model_dir", "runs/bench_attribute", "Parent directory of the runs.")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Rendered-split cache.")
@@ -63,7 +65,8 @@ def run_one(dataset, attention, mnist):
 
     config = AttributeConfig(dataset=dataset, task=FLAGS.task, attention=attention, batch_size=FLAGS.batch,
                              epochs=FLAGS.epochs, train_size=FLAGS.train_size,
-                             validation_size=FLAGS.validation_size, seed=FLAGS.seed)
+                             validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
+                             dropout=FLAGS.dropout, seed=FLAGS.seed)
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
     run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}")
     trained, stale = epochs_since_best(run_dir)

@@ -30,6 +30,10 @@ flags.DEFINE_integer("epoch", 10, "Epochs to train.", lower_bound=1)
 flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
 flags.DEFINE_float("lr", 1e-3, "Adam learning rate.", lower_bound=0)
 flags.DEFINE_integer("units", 32, "Units of each attention layer.", lower_bound=1)
+flags.DEFINE_bool("batch_norm", True, "Batch normalisation after each attended stack and on the pooled features "
+                  "(as Seo et al.'s PAN network); --nobatch_norm for the plain stacks.")
+flags.DEFINE_float("dropout", 0.0, "Dropout on the pooled features before the head (PAN: 0.5).", lower_bound=0,
+                   upper_bound=0.99)
 flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
 flags.DEFINE_integer("train_size", None, "Training query rows (default all 30,000; about 7 per image).", lower_bound=1)
 flags.DEFINE_integer("validation_size", None, "Validation query rows (default all 10,000).", lower_bound=1)
@@ -81,7 +85,7 @@ def run():
         config = AttributeConfig(dataset=FLAGS.dataset, task=FLAGS.task, attention=FLAGS.attention, units=FLAGS.units,
                                  batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
                                  train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
-                                 seed=FLAGS.seed)
+                                 batch_norm=FLAGS.batch_norm, dropout=FLAGS.dropout, seed=FLAGS.seed)
         print(f"training the attribute network ({config.attention} attention) on {config.dataset} "
               f"({config.task} task) into {model_dir}")
         note = training.data_note(config, backgrounds)

@@ -104,3 +104,44 @@ def test_sampled_masks_differ_and_need_a_sampling_model(tiny_set, tmp_path):
         write_sampled_masks(AttributeNetwork("ctx", filters=4, units=2), AttributeConfig(attention="ctx"),
                             str(tmp_path), count=1, mnist=digits)
 
+
+
+def test_batch_norm_and_dropout_follow_pan(tiny_set):
+    """PAN's normalisation: four BatchNormalization layers whose moving statistics move in a
+    training step only, and the head dropout is active in training only."""
+    images, queries, _, answers = tiny_set
+    keras.utils.set_random_seed(0)
+    model = AttributeNetwork("nctx", filters=8, units=4, hidden=16, batch_norm=True, dropout=0.5)
+    inference = model((images, queries)).numpy()
+    assert np.allclose(inference, model((images, queries), training=False).numpy())
+    assert not np.allclose(inference, model((images, queries), training=True).numpy())  # dropout, batch stats
+    norms = [layer for layer in model.norms if layer is not None]
+    assert len(norms) == 4
+    means = [n.moving_mean.numpy().copy() for n in norms]
+    model((images, queries), training=False)
+    assert all(np.array_equal(m, n.moving_mean.numpy()) for m, n in zip(means, norms))
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=False)
+    model.train_on_batch((images, queries), answers)
+    assert all(not np.array_equal(m, n.moving_mean.numpy()) for m, n in zip(means, norms))
+    plain = AttributeNetwork("nctx", filters=8, units=4, hidden=16)
+    plain((images, queries))
+    assert len(plain.weights) == len(model.weights) - 4 * 4  # gamma, beta, moving mean and variance
+    config = AttributeNetwork.from_config(model.get_config()).get_config()
+    assert config["batch_norm"] is True and config["dropout"] == 0.5
+
+
+def test_config_written_before_batch_norm_means_none():
+    """A run directory from before ``batch_norm`` existed holds a network without it."""
+    import json
+
+    from attention_rnn.config import AttributeConfig
+
+    old = json.loads(AttributeConfig(attention="ctx").to_json())
+    del old["batch_norm"], old["dropout"]
+    config = AttributeConfig.from_json(json.dumps(old))
+    assert config.batch_norm is False and config.dropout == 0.0
+    assert AttributeConfig().batch_norm is True
+    assert AttributeConfig.from_json(AttributeConfig(dropout=0.25).to_json()).dropout == 0.25
+    with pytest.raises(ValueError, match="dropout"):
+        AttributeConfig(dropout=1.0)
