@@ -68,7 +68,8 @@ def run_one(dataset, attention, mnist):
                              validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
                              dropout=FLAGS.dropout, seed=FLAGS.seed)
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
-    run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}")
+    plain = "" if FLAGS.batch_norm else "_nobn"
+    run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}{plain}")
     trained, stale = epochs_since_best(run_dir)
     seconds = None
     if not FLAGS.evaluate_only and trained < FLAGS.epochs and stale < FLAGS.patience:
@@ -82,7 +83,8 @@ def run_one(dataset, attention, mnist):
     result = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist, cache_dir=FLAGS.cache_dir)
     print(training.format_results(result, f"{dataset} / {attention} ({FLAGS.task})"), flush=True)
     paper_accuracy, paper_correctness = PAPER.get((FLAGS.task, dataset, attention), (None, None))
-    return dict(dataset=dataset, task=FLAGS.task, attention=attention,
+    return dict(dataset=dataset, task=FLAGS.task, attention=attention, batch_norm=config.batch_norm,
+                dropout=config.dropout,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=stale >= FLAGS.patience, accuracy=result["accuracy"],
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},
@@ -104,12 +106,13 @@ def format_tables(rows):
                   "| attention | epochs | accuracy | paper | correctness | paper | " + " | ".join(bins) + " |",
                   "|---|---|---|---|---|---|" + "---|" * len(bins)]
         for r in (r for r in rows if r["dataset"] == dataset):
+            name = r["attention"] + ("" if r.get("batch_norm", False) else " (no batch norm)")
             def pct(v):
                 return "-" if v is None else f"{100 * v:.2f}"
             paper_acc = "-" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}"
             paper_corr = "-" if r["paper_correctness"] is None else f"{r['paper_correctness']:.2f}"
             corr = "-" if r["correctness"] is None else f"{r['correctness']:.3f}"
-            lines.append(f"| {r['attention']} | {r['epochs']} | {pct(r['accuracy'])} | {paper_acc} | {corr} | "
+            lines.append(f"| {name} | {r['epochs']} | {pct(r['accuracy'])} | {paper_acc} | {corr} | "
                          f"{paper_corr} | " + " | ".join(pct(r["accuracy_by_scale"][b]) for b in bins) + " |")
         notes = {r["note"] for r in rows if r["dataset"] == dataset and r["note"]}
         lines += sorted(notes)
@@ -124,8 +127,9 @@ def main(_):
     rows = [run_one(dataset, attention, mnist) for dataset in FLAGS.datasets for attention in FLAGS.attentions]
     print(format_tables(rows))
     if FLAGS.results:
-        key = ("dataset", "task", "attention")
-        merged = {tuple(r.get(k, "attribute" if k == "task" else None) for k in key): r
+        key = ("dataset", "task", "attention", "batch_norm")
+        older = {"task": "attribute", "batch_norm": False}  # what rows written before a key meant
+        merged = {tuple(r.get(k, older.get(k)) for k in key): r
                   for r in results_file.read_json(FLAGS.results)}
         merged.update({tuple(r[k] for k in key): r for r in rows})
         results_file.write_json(FLAGS.results, list(merged.values()))

@@ -1,0 +1,20 @@
+"""benchmarks.attribute's table: rows with and without batch normalisation stay apart."""
+
+from benchmarks.attribute import format_tables
+
+
+def _row(batch_norm, accuracy):
+    bins = ["0.5-1.0", "1.0-1.5", "1.5-2.0", "2.0-2.5", "2.5-3.0"]
+    return dict(dataset="mref", task="attribute", attention="nctx", batch_norm=batch_norm, epochs=3,
+                accuracy=accuracy, paper_accuracy=95.69, correctness=0.25, paper_correctness=None,
+                accuracy_by_scale={b: accuracy for b in bins}, note=None)
+
+
+def test_table_names_the_variant_without_batch_norm():
+    table = format_tables([_row(True, 0.5), _row(False, 0.25)])
+    lines = [line for line in table.splitlines() if line.startswith("| nctx")]
+    assert lines[0].startswith("| nctx | 3 | 50.00 | 95.69 | 0.250 |")
+    assert lines[1].startswith("| nctx (no batch norm) | 3 | 25.00 |")
+    older = _row(True, 0.3)
+    del older["batch_norm"]  # a row written before the field: a network without it
+    assert "no batch norm" in format_tables([older])
