@@ -27,6 +27,7 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import results as results_file
+from benchmarks.attribute_tables import PAPER, format_tables, merge_rows
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
@@ -47,15 +48,6 @@ flags.DEFINE_string("results", "docs/results/attribute.json", "Where the rows ar
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("evaluate_only", False, "Skip training; evaluate the runs already in --model_dir.")
 FLAGS = flags.FLAGS
-
-# Paper figures (%, Tables 1-2 and Sec. 4.1), keyed by (task, dataset, attention): accuracy, correctness.
-PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "san"): (80.06, None),
-         ("attribute", "mbg", "san"): (58.07, 0.15), ("attribute", "mref", "nctx"): (95.69, None),
-         ("attribute", "mdist", "nctx"): (89.92, None), ("attribute", "mbg", "nctx"): (69.33, 0.28),
-         ("attribute", "mbg", "ctx"): (None, 0.31), ("attribute", "mbg", "arnn"): (None, 0.42),
-         ("inverse", "mbg", "arnn"): (72.77, 0.39), ("inverse", "mbg", "ctx"): (66.37, 0.24),
-         ("inverse", "mbg", "nctx"): (40.15, 0.20)}
-
 
 def run_one(dataset, attention, mnist):
     """Trains (or resumes) and tests one model; returns its results row."""
@@ -95,30 +87,6 @@ def run_one(dataset, attention, mnist):
                 commit=results_file.commit())
 
 
-def format_tables(rows):
-    from attention_rnn.training import scale_bin_names
-
-    bins = scale_bin_names()
-    lines = []
-    for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        lines += ["", f"{dataset} ({rows[0]['task']} task): accuracy % (paper), mask correctness (paper), "
-                      "accuracy % by target scale", "",
-                  "| attention | epochs | accuracy | paper | correctness | paper | " + " | ".join(bins) + " |",
-                  "|---|---|---|---|---|---|" + "---|" * len(bins)]
-        for r in (r for r in rows if r["dataset"] == dataset):
-            name = r["attention"] + ("" if r.get("batch_norm", False) else " (no batch norm)")
-            def pct(v):
-                return "-" if v is None else f"{100 * v:.2f}"
-            paper_acc = "-" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}"
-            paper_corr = "-" if r["paper_correctness"] is None else f"{r['paper_correctness']:.2f}"
-            corr = "-" if r["correctness"] is None else f"{r['correctness']:.3f}"
-            lines.append(f"| {name} | {r['epochs']} | {pct(r['accuracy'])} | {paper_acc} | {corr} | "
-                         f"{paper_corr} | " + " | ".join(pct(r["accuracy_by_scale"][b]) for b in bins) + " |")
-        notes = {r["note"] for r in rows if r["dataset"] == dataset and r["note"]}
-        lines += sorted(notes)
-    return "\n".join(lines)
-
-
 def main(_):
     logging.set_verbosity(logging.WARNING)
     import data
@@ -127,12 +95,7 @@ def main(_):
     rows = [run_one(dataset, attention, mnist) for dataset in FLAGS.datasets for attention in FLAGS.attentions]
     print(format_tables(rows))
     if FLAGS.results:
-        key = ("dataset", "task", "attention", "batch_norm")
-        older = {"task": "attribute", "batch_norm": False}  # what rows written before a key meant
-        merged = {tuple(r.get(k, older.get(k)) for k in key): r
-                  for r in results_file.read_json(FLAGS.results)}
-        merged.update({tuple(r[k] for k in key): r for r in rows})
-        results_file.write_json(FLAGS.results, list(merged.values()))
+        results_file.write_json(FLAGS.results, merge_rows(results_file.read_json(FLAGS.results), rows))
         print(f"rows written to {FLAGS.results}")
 
 

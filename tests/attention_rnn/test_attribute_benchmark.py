@@ -1,6 +1,6 @@
 """benchmarks.attribute's table: rows with and without batch normalisation stay apart."""
 
-from benchmarks.attribute import format_tables
+from benchmarks.attribute_tables import format_tables, merge_rows
 
 
 def _row(batch_norm, accuracy):
@@ -18,3 +18,12 @@ def test_table_names_the_variant_without_batch_norm():
     older = _row(True, 0.3)
     del older["batch_norm"]  # a row written before the field: a network without it
     assert "no batch norm" in format_tables([older])
+
+
+def test_merge_keeps_rows_with_and_without_batch_norm_apart():
+    older = _row(True, 0.3)
+    del older["batch_norm"]  # written before the key: batch_norm False
+    first = merge_rows([older], [_row(True, 0.5)])
+    assert [r["accuracy"] for r in first] == [0.3, 0.5]
+    second = merge_rows(first, [_row(False, 0.4), _row(True, 0.6)])
+    assert sorted(r["accuracy"] for r in second) == [0.4, 0.6]
