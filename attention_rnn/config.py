@@ -19,6 +19,8 @@ class AttributeConfig(JsonConfig):
     ``batch_norm``, ``dropout``: PAN's normalisation and head dropout (see
     :class:`attention_rnn.model.AttributeNetwork`); a ``config.json`` written before they
     existed describes a network without them.
+    ``head_query``: the query also feeds the head (ours until now); False is PAN's head, where
+    it reaches the answer only through the masks (not available for ``attention="none"``).
     """
 
     dataset: str = "mref"
@@ -29,6 +31,7 @@ class AttributeConfig(JsonConfig):
     hidden: int = 64
     batch_norm: bool = True
     dropout: float = 0.0
+    head_query: bool = True
     batch_size: int = 32
     epochs: int = 10
     learning_rate: float = 1e-3
@@ -40,10 +43,10 @@ class AttributeConfig(JsonConfig):
     # A checkpoint is only valid for these (the data set may change: a model trained on MREF can
     # be fine-tuned on MBG).
     MODEL = "attribute"
-    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task", "batch_norm")
-    LATER_ARCHITECTURE = ("task", "batch_norm")
+    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task", "batch_norm", "head_query")
+    LATER_ARCHITECTURE = ("task", "batch_norm", "head_query")
     # What a field added later meant before it existed.
-    BEFORE_FIELD = {"batch_norm": False, "dropout": 0.0}
+    BEFORE_FIELD = {"batch_norm": False, "dropout": 0.0, "head_query": True}
 
     @classmethod
     def from_json(cls, text):
@@ -65,6 +68,8 @@ class AttributeConfig(JsonConfig):
             (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
             (self.clipnorm > 0, "clipnorm", "> 0"),
             (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
+            (self.head_query or self.attention != "none", "head_query",
+             "True for attention none (the query has no other way in)"),
             (self.train_size is None or self.train_size >= 1, "train_size", "None or >= 1"),
             (self.validation_size is None or self.validation_size >= 1, "validation_size", "None or >= 1"),
         ]
@@ -72,7 +77,7 @@ class AttributeConfig(JsonConfig):
     def model_kwargs(self):
         return dict(attention=self.attention, filters=self.filters, units=self.units, hidden=self.hidden,
                     seed=self.seed, num_classes=NUM_ANSWERS[self.task], batch_norm=self.batch_norm,
-                    dropout=self.dropout)
+                    dropout=self.dropout, head_query=self.head_query)
 
     @property
     def query_size(self):

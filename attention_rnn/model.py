@@ -37,6 +37,11 @@ class AttributeNetwork(keras.Model):
     the attended features shrink by the masks' product, about 0.5^4 at initialisation).
     ``dropout`` is applied to the pooled vector before the head (PAN: 0.5).
 
+    ``head_query=False`` is PAN's head: the pooled features alone (no query embedding), so the
+    query reaches the answer only through the masks, which must then pick the target out.
+    With the query at the head the network can answer without focused masks; ``none`` (no
+    attention) has no other way to see the query and always keeps it.
+
     Call args:
       inputs: ``(images [B, H, W, 3] float32 in [0, 1], queries [B, 10] float32)``.
 
@@ -46,11 +51,14 @@ class AttributeNetwork(keras.Model):
     """
 
     def __init__(self, attention="arnn", filters=32, units=32, num_classes=5, hidden=64, seed=0, batch_norm=False,
-                 dropout=0.0, **kwargs):
+                 dropout=0.0, head_query=True, **kwargs):
         super().__init__(**kwargs)
         self.attention_kind, self.filters, self.units = attention, filters, units
         self.num_classes, self.hidden, self.seed = num_classes, hidden, seed
         self.batch_norm, self.dropout = bool(batch_norm), float(dropout)
+        if not head_query and attention == "none":
+            raise ValueError("head_query=False needs an attention: without one the query reaches nothing")
+        self.head_query = bool(head_query)
         self.norms = ([keras.layers.BatchNormalization(name=f"norm{k}") for k in range(4)] if self.batch_norm
                       else [None] * 4)
         self.head_dropout = keras.layers.Dropout(self.dropout, seed=seed, name="head_dropout") if self.dropout else None
@@ -60,7 +68,8 @@ class AttributeNetwork(keras.Model):
         attended = [3] if attention == "san" else [0, 1, 2, 3]
         self.attentions = [make_attention(attention, units, seed + k, name=f"attention{k}") if k in attended
                            else None for k in range(4)]
-        self.query_embedding = keras.layers.Dense(hidden, activation="relu", name="query_embedding")
+        self.query_embedding = (keras.layers.Dense(hidden, activation="relu", name="query_embedding")
+                                if self.head_query else None)
         self.head = keras.Sequential([keras.layers.Dense(hidden, activation="relu"),
                                       keras.layers.Dense(num_classes)], name="head")
 
@@ -80,14 +89,16 @@ class AttributeNetwork(keras.Model):
             pooled = self.norms[3](pooled, training=training)
         if self.head_dropout is not None:
             pooled = self.head_dropout(pooled, training=training)
-        logits = self.head(tf.concat([pooled, self.query_embedding(queries)], axis=-1))
+        if self.query_embedding is not None:
+            pooled = tf.concat([pooled, self.query_embedding(queries)], axis=-1)
+        logits = self.head(pooled)
         return (logits, masks) if return_masks else logits
 
     def get_config(self):
         config = super().get_config()
         config.update(attention=self.attention_kind, filters=self.filters, units=self.units,
                       num_classes=self.num_classes, hidden=self.hidden, seed=self.seed,
-                      batch_norm=self.batch_norm, dropout=self.dropout)
+                      batch_norm=self.batch_norm, dropout=self.dropout, head_query=self.head_query)
         return config
 
 

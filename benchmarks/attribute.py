@@ -27,7 +27,7 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import results as results_file
-from benchmarks.attribute_tables import PAPER, format_tables, merge_rows
+from benchmarks.attribute_tables import PAPER, format_tables, merge_rows, variant_suffix
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
@@ -40,6 +40,8 @@ flags.DEFINE_integer("patience", 2, "Stop a run after this many epochs without a
                      lower_bound=1)
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
+flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
+                  "(see examples.attribute; NONE always keeps it).")
 flags.DEFINE_float("dropout", 0.0, "Dropout before the head.", lower_bound=0, upper_bound=0.99)
 flags.DEFINE_float("minutes", None, "Optional training-time cap per run (then say so beside its figures).")
 flags.DEFINE_string("model_dir", "runs/bench_attribute", "Parent directory of the runs.")
@@ -58,10 +60,10 @@ def run_one(dataset, attention, mnist):
     config = AttributeConfig(dataset=dataset, task=FLAGS.task, attention=attention, batch_size=FLAGS.batch,
                              epochs=FLAGS.epochs, train_size=FLAGS.train_size,
                              validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
-                             dropout=FLAGS.dropout, seed=FLAGS.seed)
+                             dropout=FLAGS.dropout, head_query=FLAGS.head_query or attention == "none",
+                             seed=FLAGS.seed)
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
-    plain = "" if FLAGS.batch_norm else "_nobn"
-    run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}{plain}")
+    run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}{variant_suffix(config)}")
     trained, stale = epochs_since_best(run_dir)
     seconds = None
     if not FLAGS.evaluate_only and trained < FLAGS.epochs and stale < FLAGS.patience:
@@ -76,7 +78,7 @@ def run_one(dataset, attention, mnist):
     print(training.format_results(result, f"{dataset} / {attention} ({FLAGS.task})"), flush=True)
     paper_accuracy, paper_correctness = PAPER.get((FLAGS.task, dataset, attention), (None, None))
     return dict(dataset=dataset, task=FLAGS.task, attention=attention, batch_norm=config.batch_norm,
-                dropout=config.dropout,
+                head_query=config.head_query, dropout=config.dropout,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=stale >= FLAGS.patience, accuracy=result["accuracy"],
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},

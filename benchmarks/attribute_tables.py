@@ -13,16 +13,41 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
          ("inverse", "mbg", "nctx"): (40.15, 0.20)}
 
 
-def merge_rows(older_rows, new_rows):
-    """Rows keyed by (dataset, task, attention, batch_norm); a new row replaces the older one.
+# Network variants a row may differ by: field -> (the default, what a row written before the
+# field meant, run-directory suffix and table label when the field is not the default).
+VARIANTS = {"batch_norm": (True, False, "_nobn", "no batch norm"),
+            "head_query": (True, True, "_panhead", "PAN head, no query")}
 
-    Rows written before a key existed mean the attribute task and a network without batch
-    normalisation. Returns a list in first-seen order.
+
+def _variant(row_or_config, field):
+    value = (row_or_config.get(field, VARIANTS[field][1]) if isinstance(row_or_config, dict)
+             else getattr(row_or_config, field))
+    return bool(value)
+
+
+def variant_suffix(config):
+    """``""`` for the default network, else e.g. ``"_nobn"``: keeps each variant's run apart."""
+    return "".join(suffix for field, (default, _, suffix, _) in VARIANTS.items()
+                   if _variant(config, field) != default)
+
+
+def variant_label(row):
+    """``""`` or e.g. ``" (no batch norm)"`` for a results row."""
+    labels = [label for field, (default, _, _, label) in VARIANTS.items() if _variant(row, field) != default]
+    return f" ({'; '.join(labels)})" if labels else ""
+
+
+def merge_rows(older_rows, new_rows):
+    """Rows keyed by (dataset, task, attention) and the :data:`VARIANTS` fields; a new row
+    replaces the older one with the same key. Rows written before a key existed mean the
+    attribute task and the variant values of :data:`VARIANTS`. Returns a list in first-seen order.
     """
-    key = ("dataset", "task", "attention", "batch_norm")
-    before_key = {"task": "attribute", "batch_norm": False}
-    merged = {tuple(r.get(k, before_key.get(k)) for k in key): r for r in older_rows}
-    merged.update({tuple(r[k] for k in key): r for r in new_rows})
+    def key(row):
+        return (row["dataset"], row.get("task", "attribute"), row["attention"]) + tuple(
+            _variant(row, field) for field in VARIANTS)
+
+    merged = {key(r): r for r in older_rows}
+    merged.update({key(r): r for r in new_rows})
     return list(merged.values())
 
 
@@ -38,7 +63,7 @@ def format_tables(rows):
                   "| attention | epochs | accuracy | paper | correctness | paper | " + " | ".join(bins) + " |",
                   "|---|---|---|---|---|---|" + "---|" * len(bins)]
         for r in (r for r in rows if r["dataset"] == dataset):
-            name = r["attention"] + ("" if r.get("batch_norm", False) else " (no batch norm)")
+            name = r["attention"] + variant_label(r)
             def pct(v):
                 return "-" if v is None else f"{100 * v:.2f}"
             paper_acc = "-" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}"

@@ -34,6 +34,8 @@ flags.DEFINE_bool("batch_norm", True, "Batch normalisation after each attended s
                   "(as Seo et al.'s PAN network); --nobatch_norm for the plain stacks.")
 flags.DEFINE_float("dropout", 0.0, "Dropout on the pooled features before the head (PAN: 0.5).", lower_bound=0,
                    upper_bound=0.99)
+flags.DEFINE_bool("head_query", True, "Feed the query to the head too; --nohead_query is PAN's head, where the "
+                  "query reaches the answer only through the masks (needs an attention).")
 flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
 flags.DEFINE_integer("train_size", None, "Training query rows (default all 30,000; about 7 per image).", lower_bound=1)
 flags.DEFINE_integer("validation_size", None, "Validation query rows (default all 10,000).", lower_bound=1)
@@ -85,7 +87,8 @@ def run():
         config = AttributeConfig(dataset=FLAGS.dataset, task=FLAGS.task, attention=FLAGS.attention, units=FLAGS.units,
                                  batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
                                  train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
-                                 batch_norm=FLAGS.batch_norm, dropout=FLAGS.dropout, seed=FLAGS.seed)
+                                 batch_norm=FLAGS.batch_norm, dropout=FLAGS.dropout,
+                                 head_query=FLAGS.head_query, seed=FLAGS.seed)
         print(f"training the attribute network ({config.attention} attention) on {config.dataset} "
               f"({config.task} task) into {model_dir}")
         note = training.data_note(config, backgrounds)

@@ -27,3 +27,15 @@ def test_merge_keeps_rows_with_and_without_batch_norm_apart():
     assert [r["accuracy"] for r in first] == [0.3, 0.5]
     second = merge_rows(first, [_row(False, 0.4), _row(True, 0.6)])
     assert sorted(r["accuracy"] for r in second) == [0.4, 0.6]
+
+
+def test_pan_head_rows_and_runs_stay_apart():
+    from attention_rnn.config import AttributeConfig
+    from benchmarks.attribute_tables import variant_suffix
+
+    pan = dict(_row(True, 0.7), head_query=False)
+    merged = merge_rows([_row(True, 0.5)], [pan])
+    assert len(merged) == 2
+    assert "| nctx (PAN head, no query) |" in format_tables(merged)
+    assert variant_suffix(AttributeConfig(attention="nctx")) == ""
+    assert variant_suffix(AttributeConfig(attention="nctx", batch_norm=False, head_query=False)) == "_nobn_panhead"

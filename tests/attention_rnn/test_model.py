@@ -131,6 +131,25 @@ def test_batch_norm_and_dropout_follow_pan(tiny_set):
     assert config["batch_norm"] is True and config["dropout"] == 0.5
 
 
+def test_pan_head_sees_the_query_only_through_the_masks(tiny_set):
+    """``head_query=False``: no query embedding; the query still changes the answer (through
+    the masks), and the pooled features alone reach the head. NONE cannot do without it."""
+    images, queries, _, _ = tiny_set
+    model = AttributeNetwork("nctx", filters=8, units=4, hidden=16, head_query=False)
+    logits = model((images, queries)).numpy()
+    assert model.query_embedding is None
+    assert not any("query_embedding" in w.path for w in model.weights)
+    assert not np.allclose(logits, model((images, np.roll(queries, 1, axis=-1))).numpy())
+    assert AttributeNetwork.from_config(model.get_config()).head_query is False
+    with pytest.raises(ValueError, match="head_query"):
+        AttributeNetwork("none", head_query=False)
+    from attention_rnn.config import AttributeConfig
+
+    with pytest.raises(ValueError, match="head_query"):
+        AttributeConfig(attention="none", head_query=False)
+    assert AttributeConfig.from_json(AttributeConfig(attention="ctx", head_query=False).to_json()).head_query is False
+
+
 def test_config_written_before_batch_norm_means_none():
     """A run directory from before ``batch_norm`` existed holds a network without it."""
     import json
@@ -138,9 +157,9 @@ def test_config_written_before_batch_norm_means_none():
     from attention_rnn.config import AttributeConfig
 
     old = json.loads(AttributeConfig(attention="ctx").to_json())
-    del old["batch_norm"], old["dropout"]
+    del old["batch_norm"], old["dropout"], old["head_query"]
     config = AttributeConfig.from_json(json.dumps(old))
-    assert config.batch_norm is False and config.dropout == 0.0
+    assert config.batch_norm is False and config.dropout == 0.0 and config.head_query is True
     assert AttributeConfig().batch_norm is True
     assert AttributeConfig.from_json(AttributeConfig(dropout=0.25).to_json()).dropout == 0.25
     with pytest.raises(ValueError, match="dropout"):
