@@ -6,4 +6,4 @@ from attention_rnn.diagonal_bilstm import DiagonalBiLSTM, DiagonalLSTM, skew, un
 __all__ = ["AttentionRNN", "BlockAttentionRNN", "DiagonalBiLSTM", "DiagonalLSTM", "product_of_gaussians",
            "skew", "unskew"]
 from attention_rnn import baselines  # noqa: E402  (attention_rnn.baselines.SoftAttention, LocalAttention)
-from attention_rnn.model import ATTENTIONS, AttributeNetwork, combined_mask, mask_correctness  # noqa: E402
+from attention_rnn.model import ATTENTIONS, AttributeNetwork, combined_mask, mask_correctness, target_box  # noqa: E402

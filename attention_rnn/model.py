@@ -113,6 +113,23 @@ def combined_mask(masks, size):
 
 
 def mask_correctness(mask, target):
-    """The fraction of attention mass inside the target digit: ``sum(mask * target) / sum(mask)``
-    per example, ``[B]``; ``mask``, ``target`` ``[B, H, W, 1]`` (target binary)."""
+    """The fraction of attention mass inside the target: ``sum(mask * target) / sum(mask)`` per
+    example, ``[B]``; ``mask``, ``target`` ``[B, H, W, 1]`` (target binary: the digit's ink, or
+    its :func:`target_box` for Liu et al.'s region-of-interest correctness)."""
     return tf.reduce_sum(mask * target, axis=[1, 2, 3]) / (tf.reduce_sum(mask, axis=[1, 2, 3]) + 1e-8)
+
+
+def target_box(target):
+    """The filled bounding box of each target's nonzero pixels, ``[B, H, W, 1]`` -> same shape,
+    1 inside (rows and columns from the first to the last that hold a nonzero pixel, inclusive)
+    and 0 outside; all zero where a target is empty. Liu et al.'s attention correctness, which
+    the paper's Table 2 uses, counts the mass inside such a region of interest."""
+    target = tf.cast(target > 0, tf.float32)
+    rows = tf.reduce_max(target, axis=2)  # [B, H, 1]
+    cols = tf.reduce_max(target, axis=1)  # [B, W, 1]
+
+    def between(hits, axis):  # 1 from the first hit to the last, inclusive
+        return tf.cast(tf.logical_and(tf.cumsum(hits, axis=axis) > 0,
+                                      tf.cumsum(hits, axis=axis, reverse=True) > 0), tf.float32)
+
+    return between(rows, 1)[:, :, None, :] * between(cols, 1)[:, None, :, :]

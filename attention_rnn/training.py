@@ -11,7 +11,7 @@ import tensorflow as tf
 import data
 from attention_rnn import visualize
 from attention_rnn.config import AttributeConfig
-from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness
+from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness, target_box
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
 from trainkit import RunError, build_optimizers, harness
 
@@ -108,13 +108,16 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
              batch_size=50):
     """Accuracy (overall and by the target's scale bin) and mask correctness on a split.
 
-    Mask correctness: the fraction of the combined mask's mass (every attended layer's mask
-    bilinearly upsampled to 100x100, then multiplied) inside the target digit's pixels, averaged
-    over examples (Section 4.1). None for ``attention="none"``.
+    Mask correctness is the fraction of the combined mask's mass (every attended layer's mask
+    bilinearly upsampled to 100x100, then multiplied, Section 4.1) inside a region, averaged over
+    query rows, in two versions: ``correctness`` counts the target digit's ink (alpha > 0.5),
+    ``correctness_box`` its ink's bounding box, the "region of interest" of Liu et al.'s metric
+    that the paper's Table 2 reports. Both None for ``attention="none"``.
 
     Returns:
-      dict ``accuracy``, ``correctness``, ``count``, ``by_scale`` (bin name -> dict
-      ``accuracy``, ``correctness``, ``count``) and ``note`` (the MBG backgrounds label or None).
+      dict ``accuracy``, ``correctness``, ``correctness_box``, ``count``, ``by_scale`` (bin
+      name -> dict ``accuracy``, ``correctness``, ``correctness_box``, ``count``) and ``note``
+      (the MBG backgrounds label or None).
     """
     ds = dataset(config, split, batch_size, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
                  with_info=True, size=size)
@@ -124,38 +127,48 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
         logits, layer_masks = model((images, queries), return_masks=True)
         correct = tf.cast(tf.argmax(logits, -1, output_type=tf.int32), tf.int32)
         if layer_masks:
-            share = mask_correctness(combined_mask(layer_masks, SIZE), masks)
-        else:
-            share = tf.fill(tf.shape(correct), np.nan)
-        return correct, share
+            mask = combined_mask(layer_masks, SIZE)
+            return correct, mask_correctness(mask, masks), mask_correctness(mask, target_box(masks))
+        missing = tf.fill(tf.shape(correct), np.nan)
+        return correct, missing, missing
 
-    hits, shares, scales = [], [], []
+    hits, shares, box_shares, scales = [], [], [], []
     for (images, queries, scale, masks), answers in ds:
-        predicted, share = step(images, queries, masks)
+        predicted, share, box_share = step(images, queries, masks)
         hits.append(predicted.numpy() == answers.numpy())
         shares.append(share.numpy())
+        box_shares.append(box_share.numpy())
         scales.append(scale.numpy())
-    hits, shares, scales = map(np.concatenate, (hits, shares, scales))
+    hits, shares, box_shares, scales = map(np.concatenate, (hits, shares, box_shares, scales))
     has_masks = not np.all(np.isnan(shares))
+
+    def mean(values, where=slice(None)):
+        return float(values[where].mean()) if has_masks and values[where].size else None
+
     bins = np.clip(np.digitize(scales, SCALE_BINS[1:-1]), 0, len(SCALE_BINS) - 2)
     by_scale = {}
     for k, name in enumerate(scale_bin_names()):
         inside = bins == k
         by_scale[name] = dict(count=int(inside.sum()),
                               accuracy=float(hits[inside].mean()) if inside.any() else None,
-                              correctness=float(shares[inside].mean()) if inside.any() and has_masks else None)
-    return dict(accuracy=float(hits.mean()), correctness=float(shares.mean()) if has_masks else None,
+                              correctness=mean(shares, inside), correctness_box=mean(box_shares, inside))
+    return dict(accuracy=float(hits.mean()), correctness=mean(shares), correctness_box=mean(box_shares),
                 count=int(len(hits)), by_scale=by_scale, note=data_note(config, backgrounds))
+
+
+def _correctness_text(row, label):
+    if row["correctness"] is None:
+        return ""
+    return f", {label} {row['correctness']:.3f} (ink), {row['correctness_box']:.3f} (box)"
 
 
 def format_results(results, title):
     """Human-readable lines for :func:`evaluate`'s dict."""
     lines = [f"{title}: accuracy {results['accuracy']:.4f} on {results['count']} query rows"
-             + (f", mask correctness {results['correctness']:.3f}" if results["correctness"] is not None else "")]
+             + _correctness_text(results, "mask correctness")]
     for name, row in results["by_scale"].items():
         if row["count"]:
-            lines.append(f"  scale {name}: accuracy {row['accuracy']:.4f}"
-                         + (f", correctness {row['correctness']:.3f}" if row["correctness"] is not None else "")
+            lines.append(f"  scale {name}: accuracy {row['accuracy']:.4f}" + _correctness_text(row, "correctness")
                          + f"  ({row['count']} rows)")
     if results["note"]:
         lines.append(f"  ({results['note']})")

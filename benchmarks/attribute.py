@@ -18,7 +18,7 @@ stand-in backgrounds.
 Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>`` and resumes when the
 benchmark is rerun (over as many sittings as it takes); a run that has stopped is only
 evaluated. Rows go to ``--results`` (default ``docs/results/attribute.json``), merged with the
-rows already there.
+rows already there; each names the commit its run's first sitting started from.
 """
 
 import os
@@ -64,6 +64,7 @@ def run_one(dataset, attention, mnist):
                              seed=FLAGS.seed)
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
     run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}{variant_suffix(config)}")
+    started_at = results_file.started_at_commit(run_dir)
     trained, stale = epochs_since_best(run_dir)
     seconds = None
     if not FLAGS.evaluate_only and trained < FLAGS.epochs and stale < FLAGS.patience:
@@ -84,9 +85,11 @@ def run_one(dataset, attention, mnist):
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},
                 correctness=result["correctness"],
                 correctness_by_scale={k: v["correctness"] for k, v in result["by_scale"].items()},
+                correctness_box=result["correctness_box"],
+                correctness_box_by_scale={k: v["correctness_box"] for k, v in result["by_scale"].items()},
                 test_queries=result["count"], paper_accuracy=paper_accuracy, paper_correctness=paper_correctness,
                 note=result["note"], train_seconds_this_call=seconds, minutes_cap=FLAGS.minutes,
-                commit=results_file.commit())
+                commit=started_at)
 
 
 def main(_):

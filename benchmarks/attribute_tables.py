@@ -13,34 +13,43 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
          ("inverse", "mbg", "nctx"): (40.15, 0.20)}
 
 
-# Network variants a row may differ by: field -> (the default, what a row written before the
-# field meant, run-directory suffix and table label when the field is not the default).
-VARIANTS = {"batch_norm": (True, False, "_nobn", "no batch norm"),
-            "head_query": (True, True, "_panhead", "PAN head, no query")}
+# Network variants a row may differ by: field -> run-directory suffix and table label when the
+# field is not its default. The defaults, and what a row written before a field meant, are
+# AttributeConfig's (its dataclass defaults and BEFORE_FIELD).
+VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
+            "head_query": ("_panhead", "PAN head, no query")}
+
+
+def _default(field):
+    from attention_rnn.config import AttributeConfig
+
+    return AttributeConfig.__dataclass_fields__[field].default
 
 
 def _variant(row_or_config, field):
-    value = (row_or_config.get(field, VARIANTS[field][1]) if isinstance(row_or_config, dict)
+    from attention_rnn.config import AttributeConfig
+
+    value = (row_or_config.get(field, AttributeConfig.BEFORE_FIELD[field]) if isinstance(row_or_config, dict)
              else getattr(row_or_config, field))
     return bool(value)
 
 
 def variant_suffix(config):
     """``""`` for the default network, else e.g. ``"_nobn"``: keeps each variant's run apart."""
-    return "".join(suffix for field, (default, _, suffix, _) in VARIANTS.items()
-                   if _variant(config, field) != default)
+    return "".join(suffix for field, (suffix, _) in VARIANTS.items() if _variant(config, field) != _default(field))
 
 
 def variant_label(row):
     """``""`` or e.g. ``" (no batch norm)"`` for a results row."""
-    labels = [label for field, (default, _, _, label) in VARIANTS.items() if _variant(row, field) != default]
+    labels = [label for field, (_, label) in VARIANTS.items() if _variant(row, field) != _default(field)]
     return f" ({'; '.join(labels)})" if labels else ""
 
 
 def merge_rows(older_rows, new_rows):
     """Rows keyed by (dataset, task, attention) and the :data:`VARIANTS` fields; a new row
     replaces the older one with the same key. Rows written before a key existed mean the
-    attribute task and the variant values of :data:`VARIANTS`. Returns a list in first-seen order.
+    attribute task and ``AttributeConfig.BEFORE_FIELD``'s values. Returns a list in first-seen
+    order.
     """
     def key(row):
         return (row["dataset"], row.get("task", "attribute"), row["attention"]) + tuple(
@@ -52,25 +61,27 @@ def merge_rows(older_rows, new_rows):
 
 
 def format_tables(rows):
-    """Markdown tables, one per data set: accuracy and correctness beside the paper's, and by scale."""
+    """Markdown tables, one per data set: accuracy and mask correctness (ink, and Liu et al.'s
+    bounding box, which the paper's figure is beside) with the paper's, and accuracy by scale."""
     from attention_rnn.training import scale_bin_names
 
     bins = scale_bin_names()
+
+    def number(value, scale=1.0, digits=3):
+        return "-" if value is None else f"{scale * value:.{digits}f}"
+
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        lines += ["", f"{dataset} ({rows[0]['task']} task): accuracy % (paper), mask correctness (paper), "
-                      "accuracy % by target scale", "",
-                  "| attention | epochs | accuracy | paper | correctness | paper | " + " | ".join(bins) + " |",
-                  "|---|---|---|---|---|---|" + "---|" * len(bins)]
+        lines += ["", f"{dataset} ({rows[0]['task']} task): accuracy % (paper), mask correctness on the ink and "
+                      "on its bounding box (paper), accuracy % by target scale", "",
+                  "| attention | epochs | accuracy | paper | correctness, ink | correctness, box | paper | "
+                  + " | ".join(bins) + " |",
+                  "|---|---|---|---|---|---|---|" + "---|" * len(bins)]
         for r in (r for r in rows if r["dataset"] == dataset):
-            name = r["attention"] + variant_label(r)
-            def pct(v):
-                return "-" if v is None else f"{100 * v:.2f}"
-            paper_acc = "-" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}"
-            paper_corr = "-" if r["paper_correctness"] is None else f"{r['paper_correctness']:.2f}"
-            corr = "-" if r["correctness"] is None else f"{r['correctness']:.3f}"
-            lines.append(f"| {name} | {r['epochs']} | {pct(r['accuracy'])} | {paper_acc} | {corr} | "
-                         f"{paper_corr} | " + " | ".join(pct(r["accuracy_by_scale"][b]) for b in bins) + " |")
+            lines.append(f"| {r['attention'] + variant_label(r)} | {r['epochs']} | {number(r['accuracy'], 100, 2)} | "
+                         f"{number(r['paper_accuracy'], digits=2)} | {number(r['correctness'])} | "
+                         f"{number(r.get('correctness_box'))} | {number(r['paper_correctness'], digits=2)} | "
+                         + " | ".join(number(r["accuracy_by_scale"][b], 100, 2) for b in bins) + " |")
         notes = {r["note"] for r in rows if r["dataset"] == dataset and r["note"]}
         lines += sorted(notes)
     return "\n".join(lines)

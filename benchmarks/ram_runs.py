@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-from benchmarks.results import commit, read_json, write_json  # noqa: F401  (used as ram_runs.*)
+from benchmarks.results import commit, read_json, started_at_commit, write_json  # noqa: F401  (used as ram_runs.*)
 from ram.config import PAPER_TEST_ERROR as PAPER_ERROR  # percent, Mnih et al. 2014
 
 TARGET_ERROR = {"center": 1.3, "translate": 1.3, "clutter": 4.0, "clutter100": 8.0}
@@ -45,23 +45,6 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
                commit=first_commit)
     print(f"{run_dir}: {row} (this sitting {(time.monotonic() - started) / 60:.1f} min)", flush=True)
     return row
-
-
-def started_at_commit(run_dir):
-    """The commit a run's first sitting started from: recorded in ``run_dir/commit.json`` then,
-    read back by every later sitting (a run that spans commits keeps its first)."""
-    from trainkit import atomic_write_text
-
-    path = os.path.join(run_dir, "commit.json")
-    try:
-        with open(path) as f:
-            return json.load(f)["commit"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    value = commit()
-    os.makedirs(run_dir, exist_ok=True)
-    atomic_write_text(path, json.dumps({"commit": value}))
-    return value
 
 
 def random_distances(config, mnist, limit=None):

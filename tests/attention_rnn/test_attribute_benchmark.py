@@ -13,7 +13,7 @@ def _row(batch_norm, accuracy):
 def test_table_names_the_variant_without_batch_norm():
     table = format_tables([_row(True, 0.5), _row(False, 0.25)])
     lines = [line for line in table.splitlines() if line.startswith("| nctx")]
-    assert lines[0].startswith("| nctx | 3 | 50.00 | 95.69 | 0.250 |")
+    assert lines[0].startswith("| nctx | 3 | 50.00 | 95.69 | 0.250 | - | - |")  # no box figure in this row
     assert lines[1].startswith("| nctx (no batch norm) | 3 | 25.00 |")
     older = _row(True, 0.3)
     del older["batch_norm"]  # a row written before the field: a network without it
@@ -39,3 +39,8 @@ def test_pan_head_rows_and_runs_stay_apart():
     assert "| nctx (PAN head, no query) |" in format_tables(merged)
     assert variant_suffix(AttributeConfig(attention="nctx")) == ""
     assert variant_suffix(AttributeConfig(attention="nctx", batch_norm=False, head_query=False)) == "_nobn_panhead"
+
+
+def test_table_gives_box_correctness_beside_the_papers():
+    row = dict(_row(True, 0.9), correctness_box=0.31, paper_correctness=0.28)
+    assert "| nctx | 3 | 90.00 | 95.69 | 0.250 | 0.310 | 0.28 |" in format_tables([row])

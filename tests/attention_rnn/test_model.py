@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attention_rnn.model import ATTENTIONS, AttributeNetwork, combined_mask, make_attention, mask_correctness
+from attention_rnn.model import (ATTENTIONS, AttributeNetwork, combined_mask, make_attention, mask_correctness,
+                                 target_box)
 from data.attributes import make_attribute_dataset
 from trainkit import build_optimizers
 
@@ -57,6 +58,29 @@ def test_combined_mask_and_correctness():
     combined = combined_mask([tf.ones([1, 50, 50, 1]), tf.constant(top)], 100)
     assert combined.shape == (1, 100, 100, 1)
     assert float(mask_correctness(combined, target)[0]) > 0.9
+
+
+def test_target_box_fills_the_ink_bounding_box():
+    ink = np.zeros([3, 8, 9, 1], np.float32)
+    ink[0, 2, 3] = ink[0, 5, 6] = 1.0  # two corners of a 4x4 box
+    ink[1, 7, 0] = 1.0  # one pixel at the edge
+    box = target_box(tf.constant(ink)).numpy()  # ink[2] is empty: an empty box
+    expected = np.zeros_like(ink)
+    expected[0, 2:6, 3:7] = 1.0
+    expected[1, 7, 0] = 1.0
+    np.testing.assert_array_equal(box, expected)
+
+
+def test_box_correctness_counts_mass_between_the_strokes():
+    # An "L" of ink: a uniform mask over its bounding box is all inside the box, but only the
+    # strokes' share is on the ink.
+    ink = np.zeros([1, 10, 10, 1], np.float32)
+    ink[0, 2:8, 2] = 1.0
+    ink[0, 7, 2:8] = 1.0
+    mask = np.zeros_like(ink)
+    mask[0, 2:8, 2:8] = 1.0
+    assert float(mask_correctness(mask, ink)[0]) == pytest.approx(11 / 36)
+    assert float(mask_correctness(mask, target_box(ink))[0]) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_every_attention_type_builds():
