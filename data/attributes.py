@@ -13,10 +13,11 @@ The layout follows Seo et al.'s public generator (the PAN repository's MDIST scr
   ``a`` as its mask: ``canvas (1 - a) + colour a^2``.
 - ``mref``: black background. ``mdist``: first, always 17 distractors (random 5x5 crops of
   random digits, each with a random colour and a scale U(0.5, 3.0)) anywhere, beneath the digits
-  and with no regard for them. ``mbg``: the digits over natural-image backgrounds: SUN397
-  (``backgrounds=`` an array of images, e.g. from TFDS ``sun397``, which needs the internet) or,
-  offline, an honest **stand-in**: smooth random colour fields, not natural images.
-  :func:`background_label` says which, and every printed or saved result must carry it.
+  and with no regard for them. ``mbg``: the digits over natural-image backgrounds
+  (``backgrounds=``, see :mod:`data.backgrounds`): SUN397 through TFDS (online), or offline a
+  labelled **stand-in**, crops of the photographs that ship with scikit-image (or, with
+  ``backgrounds=None``, smooth random colour fields). :func:`background_label` says which, and
+  every printed or saved result must carry it.
 - The digits of every split are drawn from MNIST's train, validation and test images pooled.
 - Every digit of an image is a query: a split is a list of *query rows* ``(image, digit)``,
   about 7 per image; the query is the digit's class (one-hot of 10), the answer its colour (5
@@ -42,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from data import backgrounds as background_source
 from data.sources import DataError, check_count, load_mnist
 
 KINDS = ("mref", "mdist", "mbg")
@@ -77,15 +79,9 @@ def answer_name(task, answer):
 
 
 def background_label(backgrounds):
-    """How to label MBG results: ``"SUN397"`` for real backgrounds, else the stand-in's name."""
-    return "SUN397" if backgrounds is not None else "stand-in backgrounds (smooth random colour fields, not SUN397)"
-
-
-def standin_background(rng):
-    """A smooth random colour field ``[100, 100, 3]`` float32 in [0, 255]: the offline MBG stand-in."""
-    coarse = rng.uniform(0, 255, (5, 5, 3)).astype(np.uint8)
-    smooth = np.asarray(Image.fromarray(coarse).resize((SIZE, SIZE), Image.BICUBIC), np.float32)
-    return np.clip(smooth + rng.normal(0, 8, smooth.shape), 0, 255)
+    """How to label MBG results: the :class:`data.backgrounds.Backgrounds` label, or the smooth
+    colour fields' for None."""
+    return background_source.label(backgrounds)
 
 
 def _intensity(digit, side):
@@ -164,9 +160,10 @@ def _canvas(rng, digits, kind, backgrounds):
     """The background, with ``mdist``'s distractors drawn: ``(canvas float32 [100, 100, 3], boxes)``."""
     if kind == "mbg":
         if backgrounds is None:
-            canvas = standin_background(rng)
+            canvas = background_source.colour_field(rng)
         else:
-            bg = backgrounds[rng.integers(len(backgrounds))]
+            bank = background_source.as_backgrounds(backgrounds).images
+            bg = bank[rng.integers(len(bank))]
             r, c = rng.integers(0, bg.shape[0] - SIZE + 1), rng.integers(0, bg.shape[1] - SIZE + 1)
             canvas = bg[r:r + SIZE, c:c + SIZE].astype(np.float32)
     else:
@@ -181,7 +178,8 @@ def render_image(rng, digits, by_class, kind, backgrounds=None, task="attribute"
       rng: a ``numpy.random.Generator`` (the image's own, unused before).
       digits: ``[N, 28, 28]`` uint8 source digits; ``by_class``: list of index arrays per class.
       kind: ``mref``, ``mdist`` or ``mbg``.
-      backgrounds: for ``mbg``, ``[K, H, W, 3]`` uint8 (H, W >= 100) or None for the stand-in.
+      backgrounds: for ``mbg``, a :class:`data.backgrounds.Backgrounds` (or a bare ``[K, H, W,
+        3]`` uint8 array, H, W >= 100), or None for smooth random colour fields.
       task: ``"attribute"``, or ``"inverse"``: 5 digits, one of each colour.
 
     Returns:
@@ -222,9 +220,7 @@ def _check_args(kind, split, batch_size, backgrounds, task="attribute"):
     if split not in SPLIT_SIZES:
         raise DataError(f"unknown split {split!r}; valid splits: {', '.join(SPLIT_SIZES)}")
     check_count("batch_size", batch_size, allow_none=False)
-    if backgrounds is not None and (backgrounds.ndim != 4 or backgrounds.shape[-1] != 3
-                                    or min(backgrounds.shape[1:3]) < SIZE):
-        raise DataError(f"backgrounds must be [K, H, W, 3] images with H, W >= {SIZE}, got {backgrounds.shape}")
+    background_source.as_backgrounds(backgrounds)  # checks the images' shape
 
 
 def pooled_digits(mnist):
@@ -254,7 +250,8 @@ class AttributeSplit:
 
     def __init__(self, kind, split, seed, rows, mnist=None, backgrounds=None, task="attribute"):
         self.digits, self.by_class = pooled_digits(mnist if mnist is not None else load_mnist())
-        self.kind, self.split, self.seed, self.backgrounds, self.rows = kind, split, seed, backgrounds, rows
+        self.kind, self.split, self.seed, self.rows = kind, split, seed, rows
+        self.backgrounds = background_source.as_backgrounds(backgrounds)
         self.task = task
         counts, total = [], 0
         while total < rows:
@@ -291,7 +288,8 @@ ROW_FIELDS = ("image_of_row", "queries", "answers", "scales", "masks")
 
 
 def _cache_path(cache_dir, kind, split, seed, rows, backgrounds, task):
-    tag = ("_sun397" if backgrounds is not None else "") + ("_inverse" if task == "inverse" else "")
+    backgrounds = background_source.as_backgrounds(backgrounds) if kind == "mbg" else None
+    tag = (f"_{backgrounds.name}" if backgrounds is not None else "") + ("_inverse" if task == "inverse" else "")
     return os.path.join(cache_dir, f"{kind}_{split}_seed{seed}_{rows}rows{tag}_{CACHE_FORMAT}.npz")
 
 
@@ -312,7 +310,7 @@ def render_split(kind, split, seed=0, mnist=None, size=None, backgrounds=None, c
     """Renders a whole split into NumPy arrays, cached in ``cache_dir`` when given.
 
     Each image is rendered once (its query rows share it). The cache file
-    (``{kind}_{split}_seed{seed}_{rows}rows[_sun397][_inverse]_pan1.npz``) is written once, atomically;
+    (``{kind}_{split}_seed{seed}_{rows}rows[_<backgrounds name>][_inverse]_pan1.npz``) is written once, atomically;
     a damaged one is rendered again. Rendering takes a few ms per image on one core (a progress
     bar shows it).
 
@@ -377,8 +375,9 @@ def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=Non
       seed: int; image ``j`` of a split is a pure function of ``(seed, split, kind, j)``.
       mnist: optional dict as :func:`data.load_mnist` returns (default: the offline copy).
       size: optional number of query rows (default the split's size).
-      backgrounds: for ``mbg``: ``[K, H, W, 3]`` uint8 natural images, or None for the
-        labelled offline stand-in (see :func:`background_label`).
+      backgrounds: for ``mbg``: a :class:`data.backgrounds.Backgrounds` (or a bare ``[K, H,
+        W, 3]`` uint8 array), or None for smooth random colour fields (see
+        :func:`background_label`).
       with_info: also yield the target's scale and mask.
       cache_dir: optional directory: the split is rendered once into memory and a file there
         (:func:`render_split`); without it, images are rendered on the fly in ``tf.data``.
@@ -441,31 +440,3 @@ def make_attribute_dataset(kind, split, batch_size, seed=0, mnist=None, size=Non
         batches = indices.batch(batch_size, drop_remainder=drop)
     ds = batches.map(lookup, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
-
-
-def load_sun397_backgrounds(data_dir=None, count=2000):
-    """Natural-image backgrounds for MBG from TFDS ``sun397`` (downloads: needs the internet
-    unless already prepared in ``data_dir``). Returns ``[count, 100+, 100+, 3]`` uint8: the
-    central square of each image whose sides are both at least 100, resized to 128x128."""
-    from data.sources import network_available
-    try:
-        import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise DataError("SUN397 backgrounds need tensorflow-datasets: pip install tensorflow-datasets") from None
-    builder = tfds.builder("sun397", data_dir=data_dir)
-    if not builder.is_prepared() and not network_available():
-        raise DataError("SUN397 backgrounds must be downloaded but there is no network; drop --backgrounds "
-                        "sun397 to use the labelled offline stand-in, or prepare sun397 in --data_dir")
-    builder.download_and_prepare()
-    out = []
-    for example in tfds.as_numpy(builder.as_dataset(split="train").take(4 * count)):
-        image = example["image"]
-        h, w = image.shape[:2]
-        if min(h, w) < SIZE:
-            continue
-        side = min(h, w)
-        square = image[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
-        out.append(np.asarray(Image.fromarray(square).resize((128, 128), Image.BILINEAR)))
-        if len(out) == count:
-            break
-    return np.stack(out)

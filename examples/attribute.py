@@ -43,8 +43,10 @@ flags.DEFINE_integer("test_size", None, "Test query rows for --eval (default all
 flags.DEFINE_integer("seed", 0, "Seed of the data and the initialisation.")
 flags.DEFINE_string("model_dir", None, "Run directory (default runs/attribute_<dataset>_<attention>).")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Where rendered splits are cached ('' for none).")
-flags.DEFINE_enum("backgrounds", "standin", ["standin", "sun397"],
-                  "MBG backgrounds: the labelled offline stand-in, or SUN397 through TFDS (needs the internet).")
+flags.DEFINE_enum("backgrounds", "photos", ["photos", "fields", "sun397"],
+                  "MBG backgrounds: photos, the labelled offline stand-in (crops of the photographs shipped "
+                  "with scikit-image); fields, smooth random colour fields; or SUN397 through TFDS (needs the "
+                  "internet). See data/backgrounds.py.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun397.")
 flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
@@ -79,8 +81,8 @@ def run():
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
     model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}{inverse}_{FLAGS.attention}")
     backgrounds = None
-    if FLAGS.dataset == "mbg" and FLAGS.backgrounds == "sun397":
-        backgrounds = data.attributes.load_sun397_backgrounds(FLAGS.data_dir)
+    if FLAGS.dataset == "mbg":
+        backgrounds = data.backgrounds.load_backgrounds(FLAGS.backgrounds, FLAGS.data_dir)
     cache_dir = FLAGS.cache_dir or None
     mnist = data.load_mnist()
     if FLAGS.train:
