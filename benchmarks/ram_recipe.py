@@ -35,10 +35,14 @@ ATOMS = {
     "batch64": dict(batch_size=64),
     "zeroinit": dict(location_zero_init=True),
     "4glimpses": dict(num_glimpses=4),
+    "batch32": dict(batch_size=32),
+    "paths4": dict(train_paths=4),
+    "paths10": dict(train_paths=10),
+    "loo": dict(path_baseline=True),
     "8glimpses": dict(num_glimpses=8),
 }
 TODAY = dict(detach_policy=False, location_activation="clip", std=0.11, std_schedule="fixed", learning_rate=1e-3,
-             decay_rate=0.97, core="rnn", batch_size=128, location_zero_init=False)
+             decay_rate=0.97, core="rnn", batch_size=128, location_zero_init=False, train_paths=1, path_baseline=False)
 
 
 def overrides_of(variant):

@@ -47,6 +47,8 @@ class RAMConfig(JsonConfig):
     min_learning_rate_ratio: float = 0.1
     clipnorm: float = 5.0
     mc_samples: int = 1
+    train_paths: int = 1
+    path_baseline: bool = False
     seed: int = 0
 
     @classmethod
@@ -65,7 +67,8 @@ class RAMConfig(JsonConfig):
                     mc_samples=self.mc_samples, seed=self.seed, std_schedule=self.std_schedule,
                     std_final=self.std_final, std_anneal_steps=self.std_anneal_steps,
                     detach_policy=self.detach_policy, location_activation=self.location_activation,
-                    location_zero_init=self.location_zero_init)
+                    location_zero_init=self.location_zero_init, train_paths=self.train_paths,
+                    path_baseline=self.path_baseline)
 
     MODEL = "ram"
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
@@ -96,4 +99,7 @@ class RAMConfig(JsonConfig):
             (0 <= self.min_learning_rate_ratio <= 1, "min_learning_rate_ratio", "in [0, 1]"),
             (self.clipnorm > 0, "clipnorm", "> 0"),
             (1 <= self.mc_samples <= 1000, "mc_samples", "1-1000"),
+            (1 <= self.train_paths <= 64, "train_paths", "1-64"),
+            (not self.path_baseline or self.train_paths >= 2, "path_baseline",
+             "False unless train_paths >= 2 (it compares the paths of an image)"),
         ]

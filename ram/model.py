@@ -67,6 +67,14 @@ class RecurrentAttentionModel(keras.Model):
         RAM) keeps it from drowning the classifier; the location network itself sees only this
         term, and Adam's per-parameter scaling makes its steps insensitive to the weight.
       random_locations: look at uniformly random locations instead (a control: no policy).
+      train_paths: M, sampled glimpse paths per training image (as the tfRAM reproductions
+        train): each image of a training batch is repeated M times, so a step of B images
+        trains on B * M paths (path m of image i at row ``i * M + m``). 1: one path per image.
+      path_baseline: the REINFORCE baseline of a path is the mean reward of the *other* M - 1
+        paths of the same image (leave-one-out, needs ``train_paths >= 2``) instead of the
+        learned ``b_t``: unbiased, and it compares paths on the same image, so a hard image
+        does not read as a bad choice of glimpses. The baseline network still trains (its
+        loss is reported) but does not enter the advantage.
 
     Call returns a dict: ``probabilities`` ``[B, num_classes]`` float32 and ``locations``
     ``[B, T, 2]`` float32 (``(x, y)`` in [-1, 1], see :class:`ram.GlimpseSensor`).
@@ -76,7 +84,8 @@ class RecurrentAttentionModel(keras.Model):
                  std=0.11, core="rnn", num_classes=10, mc_samples=1, seed=0, hidden_glimpse=128,
                  hidden_location=128, glimpse_units=256, core_units=256, reinforce_weight=0.01,
                  random_locations=False, std_schedule="fixed", std_final=0.05, std_anneal_steps=10_000,
-                 detach_policy=False, location_activation="clip", location_zero_init=False, **kwargs):
+                 detach_policy=False, location_activation="clip", location_zero_init=False, train_paths=1,
+                 path_baseline=False, **kwargs):
         super().__init__(**kwargs)
         sizes = dict(num_glimpses=num_glimpses, num_classes=num_classes, hidden_glimpse=hidden_glimpse,
                      hidden_location=hidden_location, glimpse_units=glimpse_units, core_units=core_units)
@@ -87,6 +96,11 @@ class RecurrentAttentionModel(keras.Model):
             raise ValueError(f"std must be > 0, got {std}")
         if mc_samples < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        if isinstance(train_paths, bool) or not isinstance(train_paths, int) or train_paths < 1:
+            raise ValueError(f"train_paths must be an integer >= 1, got {train_paths!r}")
+        if path_baseline and train_paths < 2:
+            raise ValueError(f"path_baseline needs train_paths >= 2 (the other paths of an image), got {train_paths}")
+        self.train_paths, self.path_baseline = train_paths, bool(path_baseline)
         if std_schedule not in STD_SCHEDULES:
             raise ValueError(f"unknown std_schedule {std_schedule!r}; valid: {', '.join(STD_SCHEDULES)}")
         if std_schedule == "anneal" and not (std_final > 0 and std_anneal_steps >= 1):
@@ -114,7 +128,8 @@ class RecurrentAttentionModel(keras.Model):
                             reinforce_weight=reinforce_weight, random_locations=random_locations,
                             std_schedule=std_schedule, std_final=std_final, std_anneal_steps=std_anneal_steps,
                             detach_policy=detach_policy, location_activation=location_activation,
-                            location_zero_init=location_zero_init)
+                            location_zero_init=location_zero_init, train_paths=train_paths,
+                            path_baseline=path_baseline)
 
     @property
     def sensor(self):
@@ -224,8 +239,13 @@ class RecurrentAttentionModel(keras.Model):
                 "probabilities": step_probs[:, -1]}
 
     # ------------------------------------------------------------------------------ losses
-    def compute_ram_losses(self, out, labels):
-        """The hybrid loss of :class:`RecurrentAttentionModel` and its terms (scalars), plus ``reward`` ``[B]``."""
+    def compute_ram_losses(self, out, labels, paths=None):
+        """The hybrid loss of :class:`RecurrentAttentionModel` and its terms (scalars), plus ``reward`` ``[B]``.
+
+        ``paths``: with ``path_baseline``, the batch holds this many consecutive paths per image
+        (training: ``train_paths``) and each path's advantage is its reward minus the mean
+        reward of the image's other paths; None or 1 uses the learned baseline ``b_t``.
+        """
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         logits = out["logits"]
         classification = tf.reduce_mean(
@@ -233,7 +253,12 @@ class RecurrentAttentionModel(keras.Model):
         reward = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
         policy = tfp.distributions.Normal(loc=out["mu"], scale=out["std"])
         log_pi = tf.reduce_sum(policy.log_prob(tf.stop_gradient(out["locations"])), axis=-1)  # [B, T]
-        advantage = tf.stop_gradient(reward[:, None] - out["baselines"])
+        if self.path_baseline and paths is not None and paths > 1:
+            per_image = tf.reshape(reward, [-1, paths])
+            others = (tf.reduce_sum(per_image, axis=1, keepdims=True) - per_image) / (paths - 1)
+            advantage = tf.stop_gradient(tf.reshape(per_image - others, [-1, 1]))  # [B, 1], same for every t
+        else:
+            advantage = tf.stop_gradient(reward[:, None] - out["baselines"])
         reinforce = -tf.reduce_mean(tf.reduce_sum(log_pi * advantage, axis=1))
         if self.random_locations:
             reinforce = tf.zeros_like(reinforce)  # no policy to train
@@ -261,10 +286,13 @@ class RecurrentAttentionModel(keras.Model):
 
     def train_step(self, data):
         images, labels = data[0], data[1]
+        if self.train_paths > 1:  # M paths per image, consecutive rows
+            images = tf.repeat(images, self.train_paths, axis=0)
+            labels = tf.repeat(tf.reshape(labels, [-1]), self.train_paths, axis=0)
         with tf.GradientTape() as tape:
             step = self.optimizer.iterations
             out = self.forward(images, sample=True, step=step, std_step=step)
-            losses = self.compute_ram_losses(out, labels)
+            losses = self.compute_ram_losses(out, labels, paths=self.train_paths)
             # Each replica's loss is a mean over its slice; gradients are summed across
             # replicas, so dividing by their number gives the mean over the global batch.
             context = tf.distribute.get_replica_context()

@@ -123,3 +123,62 @@ def test_zero_init_starts_every_glimpse_at_the_bias():
     clone = RecurrentAttentionModel.from_config(model.get_config())
     assert clone.location_net.zero_init
     assert np.abs(small_model().forward(images, sample=False)["mu"].numpy()[:, 1:]).max() > 0
+
+
+def test_leave_one_out_advantage_compares_the_paths_of_an_image():
+    model = small_model(train_paths=2, path_baseline=True)
+    # Two images, two paths each (consecutive rows); logits make paths 0 and 3 correct.
+    labels = tf.constant([1, 1, 2, 2])
+    logits = tf.one_hot([1, 0, 0, 2], 10) * 5.0
+    mu = tf.zeros([4, 3, 2])
+    locations = tf.constant(np.tile([[[0.1, -0.1]]], [4, 3, 1]), tf.float32)
+    out = dict(logits=logits, mu=mu, locations=locations, baselines=tf.fill([4, 3], 0.5), std=tf.constant(0.2))
+    reward = model.compute_ram_losses(out, labels, paths=2)["reward"].numpy()
+    np.testing.assert_array_equal(reward, [1, 0, 0, 1])
+    with tf.GradientTape() as tape:
+        tape.watch(mu)
+        out["mu"] = mu
+        loss = model.compute_ram_losses(out, labels, paths=2)["reinforce_loss"]
+    grad = tape.gradient(loss, mu).numpy()
+    # Advantages +1, -1, -1, +1: a correct path pulls its mean towards where it looked, a wrong
+    # one pushes it away; the learned baseline (0.5 everywhere) plays no part.
+    sign = np.sign(grad[:, 0, 0])
+    np.testing.assert_array_equal(sign, [-1, 1, 1, -1])
+    np.testing.assert_allclose(np.abs(grad[0]), np.abs(grad[1]))
+    learned = small_model(train_paths=2)  # learned baseline: advantages 0.5, -0.5, -0.5, 0.5
+    with tf.GradientTape() as tape:
+        tape.watch(mu)
+        out["mu"] = mu
+        loss = learned.compute_ram_losses(out, labels, paths=2)["reinforce_loss"]
+    np.testing.assert_allclose(tape.gradient(loss, mu).numpy(), grad / 2, rtol=1e-5)
+
+
+def test_train_paths_repeat_each_image_and_train():
+    model = build_model(RAMConfig.for_dataset("center", num_glimpses=2, train_paths=3, path_baseline=True,
+                                              batch_size=8), 28, jit_compile=False)
+    images, labels = batch(n=8, size=28)
+    seen = []
+    forward = model.forward
+
+    def spy(x, *args, **kwargs):
+        seen.append(int(x.shape[0]))
+        return forward(x, *args, **kwargs)
+
+    model.forward = spy
+    logs = model.train_step((tf.constant(images), tf.constant(labels)))
+    assert seen == [24]  # 8 images x 3 paths
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert model.get_config()["train_paths"] == 3 and model.get_config()["path_baseline"] is True
+
+
+def test_path_baseline_needs_several_paths():
+    with pytest.raises(ValueError, match="path_baseline needs train_paths >= 2"):
+        small_model(path_baseline=True)
+    with pytest.raises(ValueError, match="train_paths must be an integer >= 1"):
+        small_model(train_paths=0)
+    from trainkit.run_dir import ConfigError
+    with pytest.raises(ConfigError, match="path_baseline"):
+        RAMConfig.for_dataset("center", path_baseline=True)
+    old = json.loads(RAMConfig.for_dataset("center").to_json())
+    del old["train_paths"], old["path_baseline"]  # a config.json written before the fields
+    assert RAMConfig.from_json(json.dumps(old)).train_paths == 1
