@@ -112,12 +112,16 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
     bilinearly upsampled to 100x100, then multiplied, Section 4.1) inside a region, averaged over
     query rows, in two versions: ``correctness`` counts the target digit's ink (alpha > 0.5),
     ``correctness_box`` its ink's bounding box, the "region of interest" of Liu et al.'s metric
-    that the paper's Table 2 reports. Both None for ``attention="none"``.
+    that the paper's Table 2 reports. Both None for ``attention="none"``. To read them:
+    ``box_share``, the box's share of the image, is what a uniform mask would score, and
+    ``layer_correctness_box`` gives each attended layer's mask alone (upsampled), which shows
+    which layers select the target and which do not.
 
     Returns:
-      dict ``accuracy``, ``correctness``, ``correctness_box``, ``count``, ``by_scale`` (bin
-      name -> dict ``accuracy``, ``correctness``, ``correctness_box``, ``count``) and ``note``
-      (the MBG backgrounds label or None).
+      dict ``accuracy``, ``correctness``, ``correctness_box``, ``box_share``,
+      ``layer_correctness_box`` (a list, one per attended layer; empty for ``"none"``),
+      ``count``, ``by_scale`` (bin name -> dict ``accuracy``, ``correctness``,
+      ``correctness_box``, ``count``) and ``note`` (the MBG backgrounds label or None).
     """
     ds = dataset(config, split, batch_size, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
                  with_info=True, size=size)
@@ -126,20 +130,26 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
     def step(images, queries, masks):
         logits, layer_masks = model((images, queries), return_masks=True)
         correct = tf.cast(tf.argmax(logits, -1, output_type=tf.int32), tf.int32)
+        box = target_box(masks)
+        area = tf.reduce_mean(box, axis=[1, 2, 3])
         if layer_masks:
             mask = combined_mask(layer_masks, SIZE)
-            return correct, mask_correctness(mask, masks), mask_correctness(mask, target_box(masks))
+            per_layer = tf.stack([mask_correctness(combined_mask([m], SIZE), box) for m in layer_masks], axis=1)
+            return correct, mask_correctness(mask, masks), mask_correctness(mask, box), per_layer, area
         missing = tf.fill(tf.shape(correct), np.nan)
-        return correct, missing, missing
+        return correct, missing, missing, tf.zeros([tf.shape(correct)[0], 0]), area
 
-    hits, shares, box_shares, scales = [], [], [], []
+    hits, shares, box_shares, layer_shares, areas, scales = [], [], [], [], [], []
     for (images, queries, scale, masks), answers in ds:
-        predicted, share, box_share = step(images, queries, masks)
+        predicted, share, box_share, per_layer, area = step(images, queries, masks)
         hits.append(predicted.numpy() == answers.numpy())
         shares.append(share.numpy())
         box_shares.append(box_share.numpy())
+        layer_shares.append(per_layer.numpy())
+        areas.append(area.numpy())
         scales.append(scale.numpy())
-    hits, shares, box_shares, scales = map(np.concatenate, (hits, shares, box_shares, scales))
+    hits, shares, box_shares, layer_shares, areas, scales = map(
+        np.concatenate, (hits, shares, box_shares, layer_shares, areas, scales))
     has_masks = not np.all(np.isnan(shares))
 
     def mean(values, where=slice(None)):
@@ -153,6 +163,7 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
                               accuracy=float(hits[inside].mean()) if inside.any() else None,
                               correctness=mean(shares, inside), correctness_box=mean(box_shares, inside))
     return dict(accuracy=float(hits.mean()), correctness=mean(shares), correctness_box=mean(box_shares),
+                box_share=float(areas.mean()), layer_correctness_box=[float(v) for v in layer_shares.mean(axis=0)],
                 count=int(len(hits)), by_scale=by_scale, note=data_note(config, backgrounds))
 
 
@@ -166,6 +177,10 @@ def format_results(results, title):
     """Human-readable lines for :func:`evaluate`'s dict."""
     lines = [f"{title}: accuracy {results['accuracy']:.4f} on {results['count']} query rows"
              + _correctness_text(results, "mask correctness")]
+    if results.get("layer_correctness_box"):
+        layers = " ".join(f"{v:.3f}" for v in results["layer_correctness_box"])
+        lines.append(f"  box correctness of each layer's mask alone: {layers} (a uniform mask: "
+                     f"{results['box_share']:.3f})")
     for name, row in results["by_scale"].items():
         if row["count"]:
             lines.append(f"  scale {name}: accuracy {row['accuracy']:.4f}" + _correctness_text(row, "correctness")

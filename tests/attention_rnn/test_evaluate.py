@@ -18,8 +18,10 @@ def test_evaluate_reports_ink_and_box_correctness(tmp_path, attention):
     assert result["count"] == 12 and 0.0 <= result["accuracy"] <= 1.0
     counts = [row["count"] for row in result["by_scale"].values()]
     assert sum(counts) == 12
+    assert 0.0 < result["box_share"] < 1.0
     if attention == "none":
         assert result["correctness"] is None and result["correctness_box"] is None
+        assert result["layer_correctness_box"] == []
         assert "(ink)" not in training.format_results(result, "t")
         return
     # The box holds the ink, so at least as much of the mask's mass lies in it.
@@ -29,8 +31,9 @@ def test_evaluate_reports_ink_and_box_correctness(tmp_path, attention):
             assert row["correctness"] <= row["correctness_box"] + 1e-6
         else:
             assert row["correctness_box"] is None
+    assert len(result["layer_correctness_box"]) == 4 and all(0 < v < 1 for v in result["layer_correctness_box"])
     text = training.format_results(result, "t")
-    assert "(ink)" in text and "(box)" in text
+    assert "(ink)" in text and "(box)" in text and "each layer's mask alone" in text
     weighted = sum(row["count"] * row["correctness_box"] for row in result["by_scale"].values() if row["count"])
     assert weighted / 12 == pytest.approx(result["correctness_box"], rel=1e-5)
     assert np.isfinite(result["correctness_box"])

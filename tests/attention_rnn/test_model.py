@@ -81,6 +81,8 @@ def test_box_correctness_counts_mass_between_the_strokes():
     mask[0, 2:8, 2:8] = 1.0
     assert float(mask_correctness(mask, ink)[0]) == pytest.approx(11 / 36)
     assert float(mask_correctness(mask, target_box(ink))[0]) == pytest.approx(1.0, abs=1e-6)
+    # A uniform mask scores the box's share of the image: the level a focused mask must beat.
+    assert float(mask_correctness(tf.ones_like(ink), target_box(ink))[0]) == pytest.approx(36 / 100, abs=1e-6)
 
 
 def test_every_attention_type_builds():
