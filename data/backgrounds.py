@@ -21,7 +21,7 @@ import importlib.metadata
 import numpy as np
 from PIL import Image
 
-from data.sources import DataError
+from data.sources import DataError, tfds_builder
 
 SOURCES = ("photos", "fields", "sun397")
 BANK_SIDE = 128  # each background of a bank is a square this size; images take 100x100 crops of it
@@ -139,15 +139,10 @@ def load_sun397(data_dir=None, count=2000):
     """Natural-image backgrounds for MBG from TFDS ``sun397`` (downloads: needs the internet
     unless already prepared in ``data_dir``): the central square of each image whose sides are
     both at least 100, resized to 128x128, ``count`` of them."""
-    from data.sources import network_available
-    try:
-        import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise DataError("SUN397 backgrounds need tensorflow-datasets: pip install tensorflow-datasets") from None
-    builder = tfds.builder("sun397", data_dir=data_dir)
-    if not builder.is_prepared() and not network_available():
-        raise DataError("SUN397 backgrounds must be downloaded but there is no network; use --backgrounds "
-                        "photos (the labelled offline stand-in), or prepare sun397 in --data_dir")
+    tfds, builder = tfds_builder(
+        "sun397", data_dir, "SUN397 backgrounds need tensorflow-datasets: pip install tensorflow-datasets",
+        "SUN397 backgrounds must be downloaded but there is no network; use --backgrounds "
+        "photos (the labelled offline stand-in), or prepare sun397 in --data_dir")
     builder.download_and_prepare()
     out = []
     for example in tfds.as_numpy(builder.as_dataset(split="train").take(4 * count)):

@@ -247,17 +247,27 @@ def network_available(host="storage.googleapis.com", port=443, timeout=3.0):
         return False
 
 
-def _load_tfds(data_dir, validation_size):
+def tfds_builder(name, data_dir, missing_package, no_network):
+    """``(tfds, builder)`` for TFDS data set ``name`` in ``data_dir``, failing at once instead of
+    retrying for minutes: :class:`DataError` with ``missing_package`` when tensorflow-datasets
+    is not installed, or with ``no_network`` when the set is not prepared and there is no
+    network. The caller runs ``builder.download_and_prepare()``."""
     try:
         import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise DataError("source='tfds' needs tensorflow-datasets: `pip install tensorflow-datasets "
-                        "importlib_resources`") from None
-    builder = tfds.builder("mnist", data_dir=data_dir)
+        raise DataError(missing_package) from None
+    builder = tfds.builder(name, data_dir=data_dir)
     if not builder.is_prepared() and not network_available():
-        raise DataError("source='tfds' must download MNIST but there is no network; use "
-                        f"source='offline' (`{OFFLINE_INSTALL}`) or source='idx' with a directory "
-                        "of IDX files")
+        raise DataError(no_network)
+    return tfds, builder
+
+
+def _load_tfds(data_dir, validation_size):
+    tfds, builder = tfds_builder(
+        "mnist", data_dir, "source='tfds' needs tensorflow-datasets: `pip install tensorflow-datasets "
+        "importlib_resources`",
+        "source='tfds' must download MNIST but there is no network; use "
+        f"source='offline' (`{OFFLINE_INSTALL}`) or source='idx' with a directory of IDX files")
     try:
         builder.download_and_prepare()
         splits = builder.as_dataset(batch_size=-1, as_supervised=True)

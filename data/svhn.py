@@ -18,7 +18,7 @@ import zipfile
 import numpy as np
 import tensorflow as tf
 
-from data.sources import DataError, check_count, load_mnist, network_available
+from data.sources import DataError, check_count, load_mnist, tfds_builder
 
 SOURCES = ("standin", "tfds", "dir")
 SIZE, HOLE = 32, 8
@@ -88,14 +88,10 @@ def load_svhn(source="standin", data_dir=None, mnist=None, seed=0):
                 raise DataError(f"cannot read {path} ({e}); it must be an .npz with x uint8 [N, 32, 32, 3]") from None
         train = out["train"]
     else:
-        try:
-            import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
-        except ImportError:
-            raise DataError("source tfds needs tensorflow-datasets: pip install tensorflow-datasets") from None
-        builder = tfds.builder("svhn_cropped", data_dir=data_dir)
-        if not builder.is_prepared() and not network_available():
-            raise DataError("SVHN through TFDS must be downloaded but there is no network; use --svhn_source "
-                            "standin (offline, labelled stand-in) or dir with --svhn_dir")
+        tfds, builder = tfds_builder(
+            "svhn_cropped", data_dir, "source tfds needs tensorflow-datasets: pip install tensorflow-datasets",
+            "SVHN through TFDS must be downloaded but there is no network; use --svhn_source "
+            "standin (offline, labelled stand-in) or dir with --svhn_dir")
         builder.download_and_prepare()
         out = {split: _check_images(np.stack([e["image"] for e in tfds.as_numpy(builder.as_dataset(split=split))]),
                                     f"tfds svhn_cropped {split}") for split in ("train", "test")}

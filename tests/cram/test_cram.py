@@ -171,7 +171,8 @@ def test_svhn_errors_and_standin_label(tmp_path):
 
 
 def test_svhn_tfds_without_network_fails_at_once(monkeypatch, tmp_path):
-    monkeypatch.setattr(svhn, "network_available", lambda *a, **k: False)
+    import data.sources
+    monkeypatch.setattr(data.sources, "network_available", lambda *a, **k: False)
     with pytest.raises(DataError, match="no network"):
         svhn.load_svhn("tfds", str(tmp_path))
 
