@@ -1,6 +1,7 @@
 """Training and evaluating the attribute network (MREF / MDIST / MBG): fit with checkpoints,
 resume and TensorBoard; accuracy by scale bin and mask correctness; prediction pictures."""
 
+import functools
 import json
 import os
 
@@ -133,8 +134,9 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
         box = target_box(masks)
         area = tf.reduce_mean(box, axis=[1, 2, 3])
         if layer_masks:
-            mask = combined_mask(layer_masks, SIZE)
-            per_layer = tf.stack([mask_correctness(combined_mask([m], SIZE), box) for m in layer_masks], axis=1)
+            upsampled = [combined_mask([m], SIZE) for m in layer_masks]  # each layer resized once
+            mask = functools.reduce(tf.multiply, upsampled)  # = combined_mask(layer_masks, SIZE)
+            per_layer = tf.stack([mask_correctness(up, box) for up in upsampled], axis=1)
             return correct, mask_correctness(mask, masks), mask_correctness(mask, box), per_layer, area
         missing = tf.fill(tf.shape(correct), np.nan)
         return correct, missing, missing, tf.zeros([tf.shape(correct)[0], 0]), area
