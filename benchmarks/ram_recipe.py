@@ -4,7 +4,8 @@
     python -m benchmarks.ram_recipe --task clutter --minutes 5 --variants tanh,tanh+lstm
 
 Each variant is the data set's sensor defaults (``ram/config.py``) with the pre-ablation
-recipe (``TODAY``) and the fields its atoms change (``ATOMS``; ``detached+tanh+std22``). Prints, per variant: epochs, test error of the mean path and of 10 sampled
+recipe (``ram_runs.TODAY``) and the fields its atoms change (``ram_runs.ATOMS``;
+``detached+tanh+std22``). Prints, per variant: epochs, test error of the mean path and of 10 sampled
 paths, and the mean distance in pixels from each glimpse to the target digit, with the
 random-location control's distances as the last row. Rows are merged into
 ``docs/results/ram_recipe.json`` (a variant measured again replaces its row).
@@ -16,50 +17,11 @@ from absl import app, flags, logging
 
 from benchmarks import ram_runs
 
-# A variant is "today" (the defaults before this ablation: REINFORCE reaching the core with
-# weight 0.01, std 0.11 fixed, clipped mean) or atoms joined by "+", e.g. "detached+tanh+std22";
-# each atom changes a few RAMConfig fields, later atoms win.
-ATOMS = {
-    "today": dict(),
-    "shared": dict(detach_policy=False),
-    "detached": dict(detach_policy=True),
-    "tanh": dict(location_activation="tanh"),
-    "std05": dict(std=0.05),
-    "std22": dict(std=0.22),
-    "anneal": dict(std=0.22, std_schedule="anneal", std_final=0.05, std_anneal_steps=5000),
-    "learned": dict(std_schedule="learned"),
-    "lr3e-3": dict(learning_rate=3e-3),
-    "nodecay": dict(decay_rate=1.0),
-    "lstm": dict(core="lstm"),
-    "rnn": dict(core="rnn"),
-    "batch64": dict(batch_size=64),
-    "zeroinit": dict(location_zero_init=True),
-    "4glimpses": dict(num_glimpses=4),
-    "batch32": dict(batch_size=32),
-    "paths4": dict(train_paths=4),
-    "paths10": dict(train_paths=10),
-    "loo": dict(path_baseline=True),
-    "8glimpses": dict(num_glimpses=8),
-}
-TODAY = dict(detach_policy=False, location_activation="clip", std=0.11, std_schedule="fixed", learning_rate=1e-3,
-             decay_rate=0.97, core="rnn", batch_size=128, location_zero_init=False, train_paths=1, path_baseline=False)
-
-
-def overrides_of(variant):
-    """RAMConfig overrides of ``variant``: the pre-ablation recipe, then each atom in turn."""
-    values = dict(TODAY)
-    for atom in variant.replace("_", "+").split("+"):
-        if atom not in ATOMS:
-            raise app.UsageError(f"unknown atom {atom!r} in variant {variant!r}; known: {', '.join(ATOMS)}")
-        values.update(ATOMS[atom])
-    return values
-
-
 flags.DEFINE_enum("task", "translate", list(ram_runs.PAPER_ERROR), "Data set.")
 flags.DEFINE_float("minutes", 5.0, "Training-time budget per variant.", lower_bound=0.1)
 flags.DEFINE_list("variants", ["today", "detached", "detached+std05", "detached+std22", "tanh",
                                "detached+tanh", "tanh+std22"],
-                  f"Variants to run, in order: atoms joined by '+'; atoms: {', '.join(ATOMS)}.")
+                  f"Variants to run, in order: atoms joined by '+'; atoms: {', '.join(ram_runs.ATOMS)}.")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("table_only", False, "Train nothing: print the table of every row of --task and --minutes "
                   "in --results.")
@@ -72,7 +34,7 @@ FLAGS = flags.FLAGS
 
 def changed(overrides):
     """The fields ``overrides`` sets differently from the pre-ablation recipe."""
-    return {k: v for k, v in overrides.items() if TODAY.get(k, object()) != v}
+    return {k: v for k, v in overrides.items() if ram_runs.TODAY.get(k, object()) != v}
 
 
 def describe(overrides):
@@ -82,7 +44,7 @@ def describe(overrides):
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    variants = {name.replace("_", "+"): overrides_of(name) for name in FLAGS.variants}
+    variants = {name.replace("_", "+"): ram_runs.overrides_of(name) for name in FLAGS.variants}
     import data
     from ram.config import RAMConfig
 

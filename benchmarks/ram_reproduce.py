@@ -2,6 +2,7 @@
 
     python -m benchmarks.ram_reproduce                       # all four tasks, 60 minutes each
     python -m benchmarks.ram_reproduce --tasks translate --minutes 90
+    python -m benchmarks.ram_reproduce --tasks translate --variant paths4+loo+batch32
 
 Each task trains the data set's defaults of ``examples.mnist`` (``ram/config.py``: center
 28x28 and translate 60x60 with 6 glimpses, clutter 60x60 and clutter100 100x100 with 8) for
@@ -10,6 +11,11 @@ prints one table: task, glimpses, epochs, minutes, test error of the determinist
 path** and of ``--mc_samples`` sampled paths, with the paper's figure and our target beside
 them; then, per task, the mean distance in pixels from each glimpse to the target digit for
 the learned policy and for random locations. Rows go to ``docs/results/ram_reproduce.json``.
+
+``--variant`` trains a recipe variant of ``benchmarks.ram_recipe`` instead (atoms joined by
+``+``, e.g. ``paths4+loo+batch32``: 32 images x 4 sampled paths per step with a leave-one-out
+baseline) into its own run directory; its rows carry ``variant`` and sit beside the defaults'
+rows (``variant`` absent), and the table gains a variant column.
 
 Resumable: the training time is summed over sittings (``train_time.json`` in each run), so a
 killed benchmark re-run with the same command continues where it stopped, and a finished task
@@ -23,6 +29,8 @@ from benchmarks import ram_runs
 flags.DEFINE_list("tasks", list(ram_runs.PAPER_ERROR), "Tasks to run, in order.")
 flags.DEFINE_float("minutes", 60.0, "Training-time budget per task.", lower_bound=0.1)
 flags.DEFINE_integer("mc_samples", 10, "Sampled paths averaged for the Monte Carlo test error.", lower_bound=2)
+flags.DEFINE_string("variant", None, "Recipe variant of benchmarks.ram_recipe (atoms joined by '+', e.g. "
+                    "paths4+loo+batch32); default: the data set's defaults of examples.mnist.")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_string("model_dir", "runs/ram_reproduce", "Parent directory of the runs.")
 flags.DEFINE_string("results", "docs/results/ram_reproduce.json", "Where the rows are written.")
@@ -38,38 +46,62 @@ def main(argv):
     import data
     from ram.config import RAMConfig
 
+    overrides = ram_runs.overrides_of(FLAGS.variant) if FLAGS.variant else {}  # UsageError if unknown
+    variant = FLAGS.variant.replace("_", "+") if FLAGS.variant else None
     mnist = data.load_mnist()
-    rows = {r["task"]: r for r in ram_runs.read_json(FLAGS.results)}
+    rows = {row_key(r): r for r in ram_runs.read_json(FLAGS.results)}
     measured = []
     for task in FLAGS.tasks:
-        config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed)
-        run_dir = f"{FLAGS.model_dir}/{task}_{FLAGS.minutes:g}min_seed{FLAGS.seed}"
-        print(f"== {task}: {config.num_glimpses} glimpses, {FLAGS.minutes:g} minutes of training into {run_dir}",
-              flush=True)
+        config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed, **overrides)
+        suffix = f"_{variant.replace('+', '_')}" if variant else ""
+        run_dir = f"{FLAGS.model_dir}/{task}{suffix}_{FLAGS.minutes:g}min_seed{FLAGS.seed}"
+        print(f"== {task}{' ' + variant if variant else ''}: {config.num_glimpses} glimpses, "
+              f"{FLAGS.minutes:g} minutes of training into {run_dir}", flush=True)
         row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist, mc_samples=FLAGS.mc_samples)
-        rows[task] = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
-                          test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
-                          commit=row["commit"], minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
-                          best_epoch=row["best_epoch"], val_error=row["val_error"],
-                          paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
-                          distances_learned=row["distances"],
-                          distances_random=ram_runs.random_distances(config, mnist))
-        measured.append(rows[task])
-        ram_runs.write_json(FLAGS.results, [rows[t] for t in ram_runs.PAPER_ERROR if t in rows])
+        fresh = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
+                     test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
+                     commit=row["commit"], minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
+                     best_epoch=row["best_epoch"], val_error=row["val_error"],
+                     paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
+                     distances_learned=row["distances"],
+                     distances_random=ram_runs.random_distances(config, mnist))
+        if variant:
+            fresh["variant"] = variant
+        rows[row_key(fresh)] = fresh
+        measured.append(fresh)
+        ram_runs.write_json(FLAGS.results, sorted(rows.values(), key=row_order))
     print("\n" + format_table(measured, FLAGS.mc_samples))
 
 
+def row_key(row):
+    """A row is one task under one recipe: the data set's defaults (no ``variant``) or a variant."""
+    return row["task"], row.get("variant")
+
+
+def row_order(row):
+    """Paper order of the tasks, the defaults' row before its variants."""
+    return list(ram_runs.PAPER_ERROR).index(row["task"]), row.get("variant") or ""
+
+
 def format_table(rows, mc_samples=10):
-    lines = [f"| task | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
-             "| paper % | target % | met |", "|---|---|---|---|---|---|---|---|---|"]
+    """Markdown tables of ``rows``: errors against paper and target, then glimpse distances."""
+    with_variant = any(r.get("variant") for r in rows)
+
+    def task_cell(r):
+        return f"{r['task']} | {r.get('variant') or 'defaults'}" if with_variant else r["task"]
+
+    head = "| task | variant" if with_variant else "| task"
+    lines = [f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
+             "| paper % | target % | met |", "|---" * (10 if with_variant else 9) + "|"]
     for r in rows:
         met = "yes" if r["test_error_mean"] <= r["target"] else "no"
-        lines.append(f"| {r['task']} | {r['glimpses']} | {r['epochs']} | {r['minutes']} | {r['test_error_mean']:.2f} "
-                     f"| {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} | {met} |")
-    lines += ["", "| task | policy | pixels from glimpse to digit, steps 1..T |", "|---|---|---|"]
+        lines.append(f"| {task_cell(r)} | {r['glimpses']} | {r['epochs']} | {r['minutes']} "
+                     f"| {r['test_error_mean']:.2f} | {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} "
+                     f"| {met} |")
+    lines += ["", f"{head} | policy | pixels from glimpse to digit, steps 1..T |", "|---" * (4 if with_variant else 3) + "|"]
     for r in rows:
         for policy in ("learned", "random"):
-            lines.append(f"| {r['task']} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
+            lines.append(f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
     return "\n".join(lines)
 
 

@@ -1,0 +1,43 @@
+"""benchmarks.ram_reproduce: recipe variants sit beside the defaults' rows, never over them."""
+
+import pytest
+from absl import app
+
+from benchmarks import ram_runs
+from benchmarks.ram_reproduce import format_table, row_key, row_order
+
+
+def _row(task, error, variant=None):
+    row = dict(task=task, glimpses=6, minutes=60.0, epochs=100, test_error_mean=error, test_error_mc10=error - 0.5,
+               paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
+               distances_learned=[10.0] * 6, distances_random=[23.0] * 6)
+    if variant:
+        row["variant"] = variant
+    return row
+
+
+def test_variant_rows_have_their_own_key_and_follow_the_defaults():
+    rows = {row_key(r): r for r in [_row("translate", 2.2), _row("center", 1.0)]}
+    loo = _row("translate", 1.2, "paths4+loo+batch32")
+    rows[row_key(loo)] = loo
+    assert len(rows) == 3  # the defaults' translate row is kept
+    ordered = sorted(rows.values(), key=row_order)
+    assert [(r["task"], r.get("variant")) for r in ordered] == [
+        ("center", None), ("translate", None), ("translate", "paths4+loo+batch32")]
+
+
+def test_table_gains_a_variant_column_only_when_a_row_has_one():
+    plain = format_table([_row("translate", 2.22)])
+    assert plain.splitlines()[2].startswith("| translate | 6 | 100 | 60.0 | 2.22 | 1.72 | 1.22 | 1.3 | no |")
+    mixed = format_table([_row("translate", 2.22), _row("translate", 1.25, "paths4+loo+batch32")]).splitlines()
+    assert mixed[2].startswith("| translate | defaults | 6 |")
+    assert mixed[3].startswith("| translate | paths4+loo+batch32 | 6 |") and mixed[3].endswith("| yes |")
+    assert all(line.count("|") == mixed[0].count("|") for line in mixed[:4])
+
+
+def test_variant_atoms_resolve_in_order_and_unknown_atoms_are_a_usage_error():
+    overrides = ram_runs.overrides_of("paths4+loo+batch32")
+    assert (overrides["train_paths"], overrides["path_baseline"], overrides["batch_size"]) == (4, True, 32)
+    assert ram_runs.overrides_of("std05_std22")["std"] == 0.22  # '_' joins as '+', the later atom wins
+    with pytest.raises(app.UsageError, match="unknown atom 'paths3'"):
+        ram_runs.overrides_of("paths3+loo")
