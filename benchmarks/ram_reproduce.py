@@ -49,7 +49,7 @@ def main(argv):
     overrides = ram_runs.overrides_of(FLAGS.variant) if FLAGS.variant else {}  # UsageError if unknown
     variant = FLAGS.variant.replace("_", "+") if FLAGS.variant else None
     mnist = data.load_mnist()
-    rows = {row_key(r): r for r in ram_runs.read_json(FLAGS.results)}
+    rows = {ram_runs.row_key(r): r for r in ram_runs.read_json(FLAGS.results)}
     measured = []
     for task in FLAGS.tasks:
         config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed, **overrides)
@@ -67,42 +67,10 @@ def main(argv):
                      distances_random=ram_runs.random_distances(config, mnist))
         if variant:
             fresh["variant"] = variant
-        rows[row_key(fresh)] = fresh
+        rows[ram_runs.row_key(fresh)] = fresh
         measured.append(fresh)
-        ram_runs.write_json(FLAGS.results, sorted(rows.values(), key=row_order))
-    print("\n" + format_table(measured, FLAGS.mc_samples))
-
-
-def row_key(row):
-    """A row is one task under one recipe: the data set's defaults (no ``variant``) or a variant."""
-    return row["task"], row.get("variant")
-
-
-def row_order(row):
-    """Paper order of the tasks, the defaults' row before its variants."""
-    return list(ram_runs.PAPER_ERROR).index(row["task"]), row.get("variant") or ""
-
-
-def format_table(rows, mc_samples=10):
-    """Markdown tables of ``rows``: errors against paper and target, then glimpse distances."""
-    with_variant = any(r.get("variant") for r in rows)
-
-    def task_cell(r):
-        return f"{r['task']} | {r.get('variant') or 'defaults'}" if with_variant else r["task"]
-
-    head = "| task | variant" if with_variant else "| task"
-    lines = [f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
-             "| paper % | target % | met |", "|---" * (10 if with_variant else 9) + "|"]
-    for r in rows:
-        met = "yes" if r["test_error_mean"] <= r["target"] else "no"
-        lines.append(f"| {task_cell(r)} | {r['glimpses']} | {r['epochs']} | {r['minutes']} "
-                     f"| {r['test_error_mean']:.2f} | {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} "
-                     f"| {met} |")
-    lines += ["", f"{head} | policy | pixels from glimpse to digit, steps 1..T |", "|---" * (4 if with_variant else 3) + "|"]
-    for r in rows:
-        for policy in ("learned", "random"):
-            lines.append(f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
-    return "\n".join(lines)
+        ram_runs.write_json(FLAGS.results, sorted(rows.values(), key=ram_runs.row_order))
+    print("\n" + ram_runs.format_reproduce_table(measured, FLAGS.mc_samples))
 
 
 if __name__ == "__main__":

@@ -102,3 +102,35 @@ def random_distances(config, mnist, limit=None):
     config = dataclasses.replace(config, random_locations=True)
     model = build_model(config, data.image_size(config.dataset))
     return [round(d, 2) for d in glimpse_distances(model, config, "test", mnist=mnist, limit=limit)]
+
+
+def row_key(row):
+    """A row is one task under one recipe: the data set's defaults (no ``variant``) or a variant."""
+    return row["task"], row.get("variant")
+
+
+def row_order(row):
+    """Paper order of the tasks, the defaults' row before its variants."""
+    return list(PAPER_ERROR).index(row["task"]), row.get("variant") or ""
+
+
+def format_reproduce_table(rows, mc_samples=10):
+    """benchmarks.ram_reproduce's markdown tables of ``rows``: errors against paper and target, then glimpse distances."""
+    with_variant = any(r.get("variant") for r in rows)
+
+    def task_cell(r):
+        return f"{r['task']} | {r.get('variant') or 'defaults'}" if with_variant else r["task"]
+
+    head = "| task | variant" if with_variant else "| task"
+    lines = [f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
+             "| paper % | target % | met |", "|---" * (10 if with_variant else 9) + "|"]
+    for r in rows:
+        met = "yes" if r["test_error_mean"] <= r["target"] else "no"
+        lines.append(f"| {task_cell(r)} | {r['glimpses']} | {r['epochs']} | {r['minutes']} "
+                     f"| {r['test_error_mean']:.2f} | {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} "
+                     f"| {met} |")
+    lines += ["", f"{head} | policy | pixels from glimpse to digit, steps 1..T |", "|---" * (4 if with_variant else 3) + "|"]
+    for r in rows:
+        for policy in ("learned", "random"):
+            lines.append(f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
+    return "\n".join(lines)

@@ -1,10 +1,10 @@
-"""benchmarks.ram_reproduce: recipe variants sit beside the defaults' rows, never over them."""
+"""benchmarks.ram_reproduce (its helpers in ram_runs, which defines no flags): recipe variants sit beside the defaults' rows, never over them."""
 
 import pytest
 from absl import app
 
 from benchmarks import ram_runs
-from benchmarks.ram_reproduce import format_table, row_key, row_order
+from benchmarks.ram_runs import format_reproduce_table as format_table, row_key, row_order
 
 
 def _row(task, error, variant=None):
