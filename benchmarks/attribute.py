@@ -21,7 +21,7 @@ MBG uses ``--backgrounds`` (default ``photos``, the labelled offline stand-in of
 
 Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>[_<backgrounds>]`` and resumes when the
 benchmark is rerun (over as many sittings as it takes); a run that has stopped is only
-evaluated. Rows go to ``--results`` (default ``docs/results/attribute.json``), merged with the
+evaluated. Rows go to ``--results`` (default ``docs/results/attribute.json``) after each run, merged with the
 rows already there; each names the commit its run's first sitting started from.
 """
 
@@ -118,11 +118,14 @@ def main(_):
     except data.DataError as e:  # a missing file or package: one line with the fix
         print(f"error: {e}", file=sys.stderr)
         return 2
-    rows = [run_one(dataset, attention, mnist, backgrounds) for dataset in FLAGS.datasets
-            for attention in FLAGS.attentions]
+    rows = []
+    for dataset in FLAGS.datasets:
+        for attention in FLAGS.attentions:
+            rows.append(run_one(dataset, attention, mnist, backgrounds))
+            if FLAGS.results:  # after every run: a benchmark killed later keeps the rows it finished
+                results_file.write_json(FLAGS.results, merge_rows(results_file.read_json(FLAGS.results), rows[-1:]))
     print(format_tables(rows))
     if FLAGS.results:
-        results_file.write_json(FLAGS.results, merge_rows(results_file.read_json(FLAGS.results), rows))
         print(f"rows written to {FLAGS.results}")
 
 
