@@ -66,14 +66,14 @@ def mask_pictures(inputs, answers, note=None, count=4, task="attribute"):
 
 
 def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", minutes=None,
-          patience=None, strategy=None):
+          patience=None, min_epochs=0, strategy=None):
     """Trains (or resumes) the attribute run in ``model_dir``; returns the Keras ``History``.
 
     ``minutes``: stop after the epoch that passes this much training time (over all sittings).
     ``patience``: stop once this many epochs pass without a better validation accuracy (over
-    all sittings; :class:`trainkit.StopWhenStale`). Under a ``strategy`` (see
-    :mod:`trainkit.distribute`) ``config.batch_size`` is the global batch and only the chief
-    worker writes the run's files.
+    all sittings; :class:`trainkit.StopWhenStale`), but never before ``min_epochs`` epochs.
+    Under a ``strategy`` (see :mod:`trainkit.distribute`) ``config.batch_size`` is the global
+    batch and only the chief worker writes the run's files.
 
     Validation every epoch; ``best``/``latest`` checkpoints and ``config.json`` in
     ``model_dir``; TensorBoard in ``model_dir/logs`` (loss, accuracy, learning rate, masks); a
@@ -93,7 +93,8 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
         pictures = (mask_pictures(*next(iter(val_ds)), note=data_note(config, backgrounds), task=config.task),
                     "attention_masks", "masks")
     return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
-                       verbose=verbose, pictures=pictures, patience=patience)
+                       verbose=verbose, pictures=pictures, patience=patience,
+                       min_epochs=min_epochs)
 
 
 def load_trained(model_dir, which="best"):

@@ -8,7 +8,8 @@ mask correctness, of each attention type on MREF / MDIST / MBG, with the same ba
 
 Protocol (Sec. 4.1, with PAN's query rows, see ``data/attributes.py``): 30,000 training,
 10,000 validation and 10,000 test query rows; each model trains until its validation accuracy
-has not improved for ``--patience`` epochs, at most ``--epochs``, and is tested with its best
+has not improved for ``--patience`` epochs (but at least ``--min_epochs``, past the plateau
+near chance every type starts on), at most ``--epochs``, and is tested with its best
 checkpoint. Paper, Table 1 (accuracy %, MREF / MDIST / MBG): SAN 83.42 / 80.06 / 58.07, -CTX
 95.69 / 89.92 / 69.33 (the other rows did not survive in our copy of the paper); Table 2 (MBG
 mask correctness, Liu et al.'s share of the mask in the target's region, which our
@@ -43,6 +44,8 @@ flags.DEFINE_integer("test_size", None, "Test query rows (default all 10,000).",
 flags.DEFINE_integer("epochs", 10, "At most this many epochs per run.", lower_bound=1)
 flags.DEFINE_integer("patience", 2, "Stop a run after this many epochs without a better validation accuracy.",
                      lower_bound=1)
+flags.DEFINE_integer("min_epochs", 5, "Never stop a run for --patience before this many epochs: every attention "
+                     "type first sits on a noisy plateau near chance (MBG: 3-5 epochs).", lower_bound=0)
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
@@ -79,11 +82,13 @@ def run_one(dataset, attention, mnist, backgrounds):
     started_at = results_file.started_at_commit(run_dir)
     trained, stale = epochs_since_best(run_dir)
     seconds = None
-    if not FLAGS.evaluate_only and trained < FLAGS.epochs and stale < FLAGS.patience:
+    stopped = stale >= FLAGS.patience and trained >= FLAGS.min_epochs
+    if not FLAGS.evaluate_only and trained < FLAGS.epochs and not stopped:
         print(f"\n== {dataset} / {attention} ({FLAGS.task} task)", flush=True)
         start = time.monotonic()
         training.train(config, run_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=FLAGS.cache_dir, verbose=2,
-                       minutes=FLAGS.minutes, patience=FLAGS.patience)
+                       minutes=FLAGS.minutes, patience=FLAGS.patience,
+                       min_epochs=FLAGS.min_epochs)
         seconds = time.monotonic() - start
         trained, stale = epochs_since_best(run_dir)
     model, config = training.load_trained(run_dir, "best")
@@ -95,7 +100,7 @@ def run_one(dataset, attention, mnist, backgrounds):
                 batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
-                stopped_early=stale >= FLAGS.patience, accuracy=result["accuracy"],
+                stopped_early=stale >= FLAGS.patience and trained >= FLAGS.min_epochs and trained < FLAGS.epochs, accuracy=result["accuracy"],
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},
                 correctness=result["correctness"],
                 correctness_by_scale={k: v["correctness"] for k, v in result["by_scale"].items()},

@@ -86,22 +86,27 @@ def epochs_since_best(model_dir):
 
 
 class StopWhenStale(keras.callbacks.Callback):
-    """Stops training once ``patience`` epochs have passed without a new best checkpoint.
+    """Stops training once ``patience`` epochs have passed without a new best checkpoint, but
+    never before ``min_epochs`` epochs in all (a run's validation accuracy can sit on a noisy
+    plateau near chance for its first epochs before it starts to rise).
 
     It reads the run's own records (``latest.json`` and ``best.json``, list it after
     :class:`Checkpoints`), so the count carries over sittings: a resumed run stops where an
     uninterrupted one would. Use :func:`epochs_since_best` to skip a run that already stopped.
     """
 
-    def __init__(self, model_dir, patience):
+    def __init__(self, model_dir, patience, min_epochs=0):
         super().__init__()
         if patience < 1:
             raise ValueError(f"patience must be >= 1, got {patience}")
-        self.model_dir, self.patience, self.stopped_epoch = model_dir, int(patience), None
+        if min_epochs < 0:
+            raise ValueError(f"min_epochs must be >= 0, got {min_epochs}")
+        self.model_dir, self.patience, self.min_epochs = model_dir, int(patience), int(min_epochs)
+        self.stopped_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
-        _, stale = epochs_since_best(self.model_dir)
-        if stale >= self.patience:
+        trained, stale = epochs_since_best(self.model_dir)
+        if stale >= self.patience and trained >= self.min_epochs:
             self.stopped_epoch = epoch + 1
             self.model.stop_training = True
 

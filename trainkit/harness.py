@@ -101,7 +101,7 @@ class PictureLogger(keras.callbacks.Callback):
 
 
 def fit(run, model, train_ds, val_ds, *, epochs, steps, minutes=None, verbose="auto", pictures=None,
-        monitor="val_accuracy", mode="max", patience=None, backup_steps=None):
+        monitor="val_accuracy", mode="max", patience=None, min_epochs=0, backup_steps=None):
     """Trains ``model`` in ``run`` from where its backup left off; returns the Keras ``History``.
 
     Every epoch: validation, ``latest`` and (when ``monitor`` improves, ``mode`` ``max`` or
@@ -109,7 +109,8 @@ def fit(run, model, train_ds, val_ds, *, epochs, steps, minutes=None, verbose="a
     ``pictures`` (:class:`PictureLogger` arguments ``(draw, tag, subdir)``, chief only), and a backup in
     ``backup/`` (or every ``backup_steps`` steps) from which a killed run resumes. Stops on a
     non-finite loss, after ``minutes`` of training summed over every sitting, or after
-    ``patience`` epochs without a new best checkpoint (also over sittings). ``History`` carries
+    ``patience`` epochs without a new best checkpoint (also over sittings; never before
+    ``min_epochs`` epochs in all). ``History`` carries
     ``nan_stopped`` and ``write_failed`` so that a command line can exit non-zero.
     """
     if budget_spent(run.model_dir, minutes):
@@ -127,7 +128,7 @@ def fit(run, model, train_ds, val_ds, *, epochs, steps, minutes=None, verbose="a
             callbacks.append(PictureLogger(run.log_dir, *pictures))
     callbacks.append(TimeBudget(minutes, run.model_dir if run.chief else None))
     if patience:
-        callbacks.append(StopWhenStale(run.model_dir, patience))
+        callbacks.append(StopWhenStale(run.model_dir, patience, min_epochs))
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps,
                         callbacks=callbacks, verbose=verbose if run.chief else 0, shuffle=False)
     history.nan_stopped = getattr(model, "nan_stopped", False)
