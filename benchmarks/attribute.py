@@ -66,7 +66,7 @@ def run_one(dataset, attention, mnist, backgrounds):
     """Trains (or resumes) and tests one model; returns its results row."""
     from attention_rnn import training
     from attention_rnn.config import AttributeConfig
-    from trainkit import epochs_since_best
+    from trainkit import epochs_since_best, patience_spent
 
     config = AttributeConfig(dataset=dataset, task=FLAGS.task, attention=attention, batch_size=FLAGS.batch,
                              epochs=FLAGS.epochs, train_size=FLAGS.train_size,
@@ -82,8 +82,8 @@ def run_one(dataset, attention, mnist, backgrounds):
     started_at = results_file.started_at_commit(run_dir)
     trained, stale = epochs_since_best(run_dir)
     seconds = None
-    stopped = stale >= FLAGS.patience and trained >= FLAGS.min_epochs
-    if not FLAGS.evaluate_only and trained < FLAGS.epochs and not stopped:
+    if not FLAGS.evaluate_only and trained < FLAGS.epochs and not patience_spent(run_dir, FLAGS.patience,
+                                                                                  FLAGS.min_epochs):
         print(f"\n== {dataset} / {attention} ({FLAGS.task} task)", flush=True)
         start = time.monotonic()
         training.train(config, run_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=FLAGS.cache_dir, verbose=2,
@@ -100,7 +100,8 @@ def run_one(dataset, attention, mnist, backgrounds):
                 batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
-                stopped_early=stale >= FLAGS.patience and trained >= FLAGS.min_epochs and trained < FLAGS.epochs, accuracy=result["accuracy"],
+                stopped_early=trained < FLAGS.epochs and patience_spent(run_dir, FLAGS.patience, FLAGS.min_epochs),
+                accuracy=result["accuracy"],
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},
                 correctness=result["correctness"],
                 correctness_by_scale={k: v["correctness"] for k, v in result["by_scale"].items()},

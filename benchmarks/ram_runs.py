@@ -114,22 +114,30 @@ def row_order(row):
     return list(PAPER_ERROR).index(row["task"]), row.get("variant") or ""
 
 
+def separator(header):
+    """The markdown separator row under ``header`` (one ``---`` cell per column)."""
+    return "|---" * (header.count("|") - 1) + "|"
+
+
 def format_reproduce_table(rows, mc_samples=10):
-    """benchmarks.ram_reproduce's markdown tables of ``rows``: errors against paper and target, then glimpse distances."""
+    """benchmarks.ram_reproduce's markdown tables of ``rows``: errors against paper and target,
+    then glimpse distances."""
     with_variant = any(r.get("variant") for r in rows)
 
     def task_cell(r):
         return f"{r['task']} | {r.get('variant') or 'defaults'}" if with_variant else r["task"]
 
     head = "| task | variant" if with_variant else "| task"
-    lines = [f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
-             "| paper % | target % | met |", "|---" * (10 if with_variant else 9) + "|"]
+    errors = (f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
+              "| paper % | target % | met |")
+    lines = [errors, separator(errors)]
     for r in rows:
         met = "yes" if r["test_error_mean"] <= r["target"] else "no"
         lines.append(f"| {task_cell(r)} | {r['glimpses']} | {r['epochs']} | {r['minutes']} "
                      f"| {r['test_error_mean']:.2f} | {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} "
                      f"| {met} |")
-    lines += ["", f"{head} | policy | pixels from glimpse to digit, steps 1..T |", "|---" * (4 if with_variant else 3) + "|"]
+    distances = f"{head} | policy | pixels from glimpse to digit, steps 1..T |"
+    lines += ["", distances, separator(distances)]
     for r in rows:
         for policy in ("learned", "random"):
             lines.append(f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")

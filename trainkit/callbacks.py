@@ -85,6 +85,13 @@ def epochs_since_best(model_dir):
     return latest, latest - best
 
 
+def patience_spent(model_dir, patience, min_epochs=0):
+    """Whether a run has gone ``patience`` epochs without a new best checkpoint and has trained
+    at least ``min_epochs`` epochs: the rule of :class:`StopWhenStale`, from the run's records."""
+    trained, stale = epochs_since_best(model_dir)
+    return stale >= patience and trained >= min_epochs
+
+
 class StopWhenStale(keras.callbacks.Callback):
     """Stops training once ``patience`` epochs have passed without a new best checkpoint, but
     never before ``min_epochs`` epochs in all (a run's validation accuracy can sit on a noisy
@@ -92,7 +99,7 @@ class StopWhenStale(keras.callbacks.Callback):
 
     It reads the run's own records (``latest.json`` and ``best.json``, list it after
     :class:`Checkpoints`), so the count carries over sittings: a resumed run stops where an
-    uninterrupted one would. Use :func:`epochs_since_best` to skip a run that already stopped.
+    uninterrupted one would. Use :func:`patience_spent` to skip a run that already stopped.
     """
 
     def __init__(self, model_dir, patience, min_epochs=0):
@@ -105,8 +112,7 @@ class StopWhenStale(keras.callbacks.Callback):
         self.stopped_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
-        trained, stale = epochs_since_best(self.model_dir)
-        if stale >= self.patience and trained >= self.min_epochs:
+        if patience_spent(self.model_dir, self.patience, self.min_epochs):
             self.stopped_epoch = epoch + 1
             self.model.stop_training = True
 

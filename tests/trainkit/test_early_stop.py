@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from trainkit import StopWhenStale, epochs_since_best
+from trainkit import StopWhenStale, epochs_since_best, patience_spent
 
 
 class _Model:
@@ -41,6 +41,8 @@ def test_no_stop_before_min_epochs_however_stale(tmp_path):
     _records(tmp_path, latest=5, best=1)  # five epochs in all, still stale: now it stops
     stop.on_epoch_end(4)
     assert stop.model.stop_training and stop.stopped_epoch == 5
+    assert patience_spent(str(tmp_path), 2, 5) and not patience_spent(str(tmp_path), 2, 6)
+    assert not patience_spent(str(tmp_path), 5)  # four epochs since the best
 
 
 def test_patience_must_be_positive(tmp_path):
