@@ -36,8 +36,10 @@ ATOMS = {
     "paths10": dict(train_paths=10),
     "loo": dict(path_baseline=True),
     "8glimpses": dict(num_glimpses=8),
+    "rw01": dict(reinforce_weight=0.1),  # more of the REINFORCE gradient reaches the core
+    "rw1": dict(reinforce_weight=1.0),  # the paper's hybrid loss, unweighted
 }
-TODAY = dict(detach_policy=False, location_activation="clip", std=0.11, std_schedule="fixed", learning_rate=1e-3,
+TODAY = dict(detach_policy=False, reinforce_weight=0.01, location_activation="clip", std=0.11, std_schedule="fixed", learning_rate=1e-3,
              decay_rate=0.97, core="rnn", batch_size=128, location_zero_init=False, train_paths=1, path_baseline=False)
 
 

@@ -41,3 +41,18 @@ def test_variant_atoms_resolve_in_order_and_unknown_atoms_are_a_usage_error():
     assert ram_runs.overrides_of("std05_std22")["std"] == 0.22  # '_' joins as '+', the later atom wins
     with pytest.raises(app.UsageError, match="unknown atom 'paths3'"):
         ram_runs.overrides_of("paths3+loo")
+
+
+def test_every_atom_sets_real_config_fields_and_builds_a_valid_config():
+    import dataclasses
+
+    from ram.config import RAMConfig
+
+    fields = {f.name for f in dataclasses.fields(RAMConfig)}
+    assert set(ram_runs.TODAY) <= fields
+    for atom, values in ram_runs.ATOMS.items():
+        assert set(values) <= fields, atom
+        variant = "paths4+loo" if atom == "loo" else atom  # the leave-one-out baseline needs several paths
+        RAMConfig.for_dataset("translate", **ram_runs.overrides_of(variant)).validate()
+    assert ram_runs.overrides_of("rw1")["reinforce_weight"] == 1.0
+    assert ram_runs.overrides_of("today")["reinforce_weight"] == 0.01
