@@ -33,7 +33,7 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import results as results_file
-from benchmarks.attribute_tables import PAPER, format_tables, merge_rows, variant_suffix
+from benchmarks.attribute_tables import PAPER, check_names, format_tables, merge_rows, variant_suffix
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
@@ -115,6 +115,14 @@ def run_one(dataset, attention, mnist, backgrounds):
 
 def main(_):
     logging.set_verbosity(logging.WARNING)
+    from attention_rnn.config import ATTENTIONS
+    from data.attributes import KINDS
+
+    try:
+        check_names("datasets", FLAGS.datasets, KINDS)
+        check_names("attentions", FLAGS.attentions, ATTENTIONS)
+    except ValueError as e:
+        raise app.UsageError(str(e))
     import data
 
     try:

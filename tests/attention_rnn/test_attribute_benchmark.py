@@ -44,3 +44,15 @@ def test_pan_head_rows_and_runs_stay_apart():
 def test_table_gives_box_correctness_beside_the_papers():
     row = dict(_row(True, 0.9), correctness_box=0.31, paper_correctness=0.28)
     assert "| nctx | 3 | 90.00 | 95.69 | 0.250 | 0.310 | 0.28 |" in format_tables([row])
+
+
+def test_unknown_or_missing_names_are_refused_with_the_valid_ones():
+    import pytest
+
+    from benchmarks.attribute_tables import check_names
+
+    check_names("datasets", ["mref", "mbg"], ("mref", "mdist", "mbg"))  # valid: no error
+    with pytest.raises(ValueError, match=r"unknown --datasets 'foo'; valid: mref, mdist, mbg"):
+        check_names("datasets", ["mref", "foo"], ("mref", "mdist", "mbg"))
+    with pytest.raises(ValueError, match="--attentions is empty"):
+        check_names("attentions", [], ("san", "arnn"))
