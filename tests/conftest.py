@@ -10,6 +10,11 @@ import struct  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+# Wall-clock limit of a test's training subprocess: a guard against hangs, not a speed goal. A
+# CLI run that takes 1-2 minutes on the idle 2-core machine took over 400 s with a training job
+# beside the suite, and a CI host may be slower still.
+SUBPROCESS_TIMEOUT_S = 1200
+
 IDX_STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
              "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 

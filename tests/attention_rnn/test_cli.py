@@ -8,10 +8,12 @@ import sys
 
 import numpy as np
 
+from tests.conftest import SUBPROCESS_TIMEOUT_S
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run_cli(*args, timeout=400):
+def run_cli(*args, timeout=SUBPROCESS_TIMEOUT_S):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, "-m", "examples.attribute", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)

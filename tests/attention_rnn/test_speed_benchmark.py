@@ -3,6 +3,7 @@
 import pytest
 
 from benchmarks.attribute_speed import forward_macs
+from tests.conftest import SUBPROCESS_TIMEOUT_S
 
 
 def test_forward_macs_count_the_base_cnn_and_grow_with_attention_units():
@@ -20,7 +21,7 @@ def test_unknown_attention_is_a_flag_error_not_a_traceback():
     import subprocess
     import sys
     done = subprocess.run([sys.executable, "-m", "benchmarks.attribute_speed", "--attentions", "none,bogus",
-                           "--results", ""], capture_output=True, text=True, timeout=300)
+                           "--results", ""], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
     assert done.returncode != 0
     assert "unknown attention bogus; valid: none, san" in done.stderr
     assert "Traceback" not in done.stderr

@@ -7,11 +7,13 @@ import sys
 
 import numpy as np
 
+from tests.conftest import SUBPROCESS_TIMEOUT_S
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--epoch", "1", "--batch", "16", "--step", "2", "--units", "16", "--num_predict", "2"]
 
 
-def run_cli(*args, timeout=500):
+def run_cli(*args, timeout=SUBPROCESS_TIMEOUT_S):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, "-m", "examples.cram", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)

@@ -9,12 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import synthetic_mnist, write_idx_dir
+from tests.conftest import SUBPROCESS_TIMEOUT_S, synthetic_mnist, write_idx_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run_cli(*args, timeout=300):
+def run_cli(*args, timeout=SUBPROCESS_TIMEOUT_S):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, "-m", "examples.mnist", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)

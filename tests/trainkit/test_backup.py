@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import synthetic_mnist, write_idx_dir
+from tests.conftest import SUBPROCESS_TIMEOUT_S, synthetic_mnist, write_idx_dir
 from tests.ram.test_cli import ROOT, run_cli, tiny_flags
 
 LIMITED = """
@@ -29,7 +29,7 @@ def idx_dir(tmp_path_factory):
 def run_limited(limit, *args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
     return subprocess.run([sys.executable, "-c", LIMITED, str(limit), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
 
 
 def backup_record(model_dir):

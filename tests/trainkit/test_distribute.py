@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from trainkit import distribute
-from tests.conftest import synthetic_mnist, write_idx_dir
+from tests.conftest import SUBPROCESS_TIMEOUT_S, synthetic_mnist, write_idx_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
@@ -18,7 +18,7 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
 
 def test_mirrored_on_two_cpus_matches_one_device():
     result = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "ram", "mirrored_equivalence.py")],
-                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2
@@ -32,7 +32,7 @@ def test_attribute_and_cram_steps_average_over_replicas():
     """Mirrored over 2 CPUs: the attribute network takes the single-device step; CRAM's own
     train_step averages its gradient over the replicas (half the update of a summed one)."""
     result = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "trainkit", "mirrored_models.py")],
-                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+                            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2
@@ -61,7 +61,7 @@ def test_two_worker_run_on_localhost(tmp_path):
                                                    "task": {"type": "worker", "index": index}}))
             processes.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                               stderr=subprocess.PIPE, text=True))
-        outputs = [p.communicate(timeout=300) for p in processes]
+        outputs = [p.communicate(timeout=SUBPROCESS_TIMEOUT_S) for p in processes]
     finally:
         for p in processes:  # never leave a worker behind, even on timeout
             if p.poll() is None:
