@@ -33,7 +33,8 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import results as results_file
-from benchmarks.attribute_tables import PAPER, check_names, format_tables, merge_rows, variant_suffix
+from benchmarks.attribute_tables import PAPER, format_tables, merge_rows, variant_suffix
+from examples.flag_checks import require_known
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
@@ -61,6 +62,22 @@ flags.DEFINE_string("results", "docs/results/attribute.json", "Where the rows ar
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("evaluate_only", False, "Skip training; evaluate the runs already in --model_dir.")
 FLAGS = flags.FLAGS
+
+
+def _datasets():
+    from data.attributes import KINDS
+
+    return KINDS
+
+
+def _attentions():
+    from attention_rnn.config import ATTENTIONS
+
+    return ATTENTIONS
+
+
+require_known("datasets", _datasets, "dataset")
+require_known("attentions", _attentions, "attention")
 
 def run_one(dataset, attention, mnist, backgrounds):
     """Trains (or resumes) and tests one model; returns its results row."""
@@ -115,14 +132,6 @@ def run_one(dataset, attention, mnist, backgrounds):
 
 def main(_):
     logging.set_verbosity(logging.WARNING)
-    from attention_rnn.config import ATTENTIONS
-    from data.attributes import KINDS
-
-    try:
-        check_names("datasets", FLAGS.datasets, KINDS)
-        check_names("attentions", FLAGS.attentions, ATTENTIONS)
-    except ValueError as e:
-        raise app.UsageError(str(e))
     import data
 
     try:

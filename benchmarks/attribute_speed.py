@@ -23,6 +23,7 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import results as results_file
+from examples.flag_checks import require_known
 
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
@@ -36,16 +37,13 @@ flags.DEFINE_string("results", "docs/results/attribute_speed.json", "Where the r
 FLAGS = flags.FLAGS
 
 
-def _known_attentions(names):
+def _attentions():
     from attention_rnn.config import ATTENTIONS
 
-    unknown = [name for name in names if name not in ATTENTIONS]
-    if unknown:
-        raise flags.ValidationError(f"unknown attention {', '.join(unknown)}; valid: {', '.join(ATTENTIONS)}")
-    return True
+    return ATTENTIONS
 
 
-flags.register_validator("attentions", _known_attentions)
+require_known("attentions", _attentions, "attention")
 
 
 def step_seconds(attention, jit, batch, steps, units=32):

@@ -13,17 +13,6 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
          ("inverse", "mbg", "nctx"): (40.15, 0.20)}
 
 
-def check_names(flag, values, known):
-    """Raises ValueError, naming the flag and the valid names, unless ``values`` is a non-empty
-    list of names from ``known`` (checked before any run starts, so that a typo in the last name
-    does not end a benchmark hours in)."""
-    if not values:
-        raise ValueError(f"--{flag} is empty; valid: {', '.join(known)}")
-    unknown = [v for v in values if v not in known]
-    if unknown:
-        raise ValueError(f"unknown --{flag} {', '.join(map(repr, unknown))}; valid: {', '.join(known)}")
-
-
 # Network variants a row may differ by: field -> run-directory suffix and table label when the
 # field is not its default. The defaults, and what a row written before a field meant, are
 # AttributeConfig's (its dataclass defaults and BEFORE_FIELD).

@@ -46,13 +46,19 @@ def test_table_gives_box_correctness_beside_the_papers():
     assert "| nctx | 3 | 90.00 | 95.69 | 0.250 | 0.310 | 0.28 |" in format_tables([row])
 
 
-def test_unknown_or_missing_names_are_refused_with_the_valid_ones():
-    import pytest
 
-    from benchmarks.attribute_tables import check_names
+def test_unknown_or_empty_names_are_one_line_before_any_run(tmp_path):
+    import subprocess
+    import sys
 
-    check_names("datasets", ["mref", "mbg"], ("mref", "mdist", "mbg"))  # valid: no error
-    with pytest.raises(ValueError, match=r"unknown --datasets 'foo'; valid: mref, mdist, mbg"):
-        check_names("datasets", ["mref", "foo"], ("mref", "mdist", "mbg"))
-    with pytest.raises(ValueError, match="--attentions is empty"):
-        check_names("attentions", [], ("san", "arnn"))
+    from tests.conftest import SUBPROCESS_TIMEOUT_S
+
+    for args, message in ((["--datasets", "mref,foo"], "unknown dataset foo; valid: mref, mdist, mbg"),
+                          (["--attentions", "ctx,arnnn"], "unknown attention arnnn; valid: none, san"),
+                          (["--datasets="], "--datasets is empty; valid: mref, mdist, mbg")):
+        done = subprocess.run([sys.executable, "-m", "benchmarks.attribute", *args, "--model_dir", str(tmp_path),
+                               "--results", ""], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+        assert done.returncode != 0
+        assert message in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing trained or written
