@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 import data
-from attention_rnn import visualize
+from attention_rnn import diagnostics, visualize
 from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness, target_box
 from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
@@ -191,6 +191,18 @@ def format_results(results, title):
     if results["note"]:
         lines.append(f"  ({results['note']})")
     return "\n".join(lines)
+
+
+def diagnose(model, config, batches=8, label="best", mnist=None, backgrounds=None, cache_dir=None):
+    """The text of :mod:`attention_rnn.diagnostics`' report on the first ``batches`` training
+    batches, for ``model`` (its checkpoint named ``label``) and for the run's untrained network
+    (the same seeded initialisation that training starts from)."""
+    ds = dataset(config, "train", mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir)
+    taken = list(ds.take(batches))
+    keras.utils.set_random_seed(config.seed)
+    untrained = build_model(config)
+    return "\n".join(diagnostics.format_report(name, diagnostics.mask_and_gradient_report(net, taken))
+                     for name, net in ((f"checkpoint {label}", model), ("untrained", untrained)))
 
 
 def write_predictions(model, config, out_dir, count, mnist=None, backgrounds=None, cache_dir=None):

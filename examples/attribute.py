@@ -3,7 +3,11 @@
 
 Asks "what colour is digit q?" about 100x100 images of 5-9 coloured digits (MREF: black
 background; MDIST: plus distractors; MBG: natural backgrounds, offline a labelled stand-in).
-``--train --eval --predict --export`` behave as in ``examples.mnist``.
+``--train --eval --predict --export`` behave as in ``examples.mnist``. ``--diagnose`` prints,
+for the checkpoint ``--load`` and for the run's untrained initialisation, each attended layer's
+mask level and spread and the gradient norm of each part of the network on a few training
+batches: how to tell a stalled run (saturated masks) from a slow one
+(:mod:`attention_rnn.diagnostics`).
 """
 
 import os
@@ -16,6 +20,9 @@ ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
 flags.DEFINE_bool("predict", False, "Write, per test image, the query, the answer and each layer's mask.")
+flags.DEFINE_bool("diagnose", False, "Print each attended layer's mask mean and spread and each part's gradient "
+                  "norm on --diagnose_batches training batches, for --load and for the untrained network.")
+flags.DEFINE_integer("diagnose_batches", 8, "Training batches that --diagnose reads.", lower_bound=1)
 flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
 flags.DEFINE_enum("dataset", "mref", ["mref", "mdist", "mbg"], "Data set.")
 flags.DEFINE_enum("task", "attribute", ["attribute", "inverse"],
@@ -72,8 +79,8 @@ def run():
     from attention_rnn.export import export_saved_model
     from trainkit import RunError, check_output_dir, refuse_nonempty_dir
 
-    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
-        raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
+    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export or FLAGS.diagnose):
+        raise RunError("nothing to do: pass --train, --eval, --predict, --diagnose and/or --export DIR")
     if FLAGS.export:
         refuse_nonempty_dir(FLAGS.export)
     if FLAGS.predict and FLAGS.predict_dir:
@@ -101,7 +108,7 @@ def run():
         if history.nan_stopped or history.write_failed:
             return 1
     model = config = None
-    if FLAGS.eval or FLAGS.predict or FLAGS.export:
+    if FLAGS.eval or FLAGS.predict or FLAGS.export or FLAGS.diagnose:
         model, config = training.load_trained(model_dir, FLAGS.load)
     if FLAGS.eval:
         results = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist,
@@ -119,6 +126,9 @@ def run():
                                                  backgrounds=backgrounds)
             print(f"wrote {len(paths)} pictures of {FLAGS.mask_samples} sampled masks each "
                   f"(sigma x {FLAGS.sigma_scale:g}) to {out_dir}/multimodal_*.png")
+    if FLAGS.diagnose:
+        print(training.diagnose(model, config, FLAGS.diagnose_batches, FLAGS.load, mnist=mnist,
+                                backgrounds=backgrounds, cache_dir=cache_dir))
     if FLAGS.export:
         export_saved_model(model, FLAGS.export, query_size=config.query_size)
         print(f"exported SavedModel to {FLAGS.export} (signature serving_default(images, queries))")

@@ -23,10 +23,12 @@ def test_train_eval_predict_export_reload(tmp_path):
     model_dir, export_dir, cache = tmp_path / "run", tmp_path / "export", tmp_path / "cache"
     flags = ["--dataset", "mdist", "--attention", "arnn", "--units", "4", "--batch", "8", "--train_size", "16",
              "--validation_size", "8", "--test_size", "8", "--model_dir", str(model_dir), "--cache_dir", str(cache)]
-    result = run_cli("--train", "--eval", "--predict", "--export", str(export_dir), "--epoch", "2",
+    result = run_cli("--train", "--eval", "--predict", "--diagnose", "--export", str(export_dir), "--epoch", "2",
                      "--num_predict", "2", *flags)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Epoch 2/2" in result.stdout and "mask correctness" in result.stdout and "scale 0.5-1.0" in result.stdout
+    assert "checkpoint best: loss" in result.stdout and "untrained: loss" in result.stdout
+    assert result.stdout.count("masks, mean±std per attended layer") == 2
     for name in ("config.json", "best.weights.h5", "latest.weights.h5", "best.json"):
         assert (model_dir / name).exists(), name
     assert json.loads((model_dir / "config.json").read_text())["attention"] == "arnn"
