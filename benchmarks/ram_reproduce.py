@@ -19,7 +19,10 @@ rows (``variant`` absent), and the table gains a variant column.
 
 Resumable: the training time is summed over sittings (``train_time.json`` in each run), so a
 killed benchmark re-run with the same command continues where it stopped, and a finished task
-is only measured again.
+is only measured again. A longer ``--minutes`` continues the same task's (and variant's and
+seed's) longest shorter run, from a copy of it: ``--minutes 90`` after a 60-minute run trains
+30 more minutes (the step sequence is the seeded one a 90-minute run from scratch would take),
+and its row replaces the 60-minute one's.
 """
 
 from absl import app, flags, logging
@@ -54,9 +57,11 @@ def main(argv):
     for task in FLAGS.tasks:
         config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed, **overrides)
         suffix = f"_{variant.replace('+', '_')}" if variant else ""
-        run_dir = f"{FLAGS.model_dir}/{task}{suffix}_{FLAGS.minutes:g}min_seed{FLAGS.seed}"
+        run_dir, source = ram_runs.start_from_shorter_run(FLAGS.model_dir, f"{task}{suffix}", FLAGS.seed,
+                                                          FLAGS.minutes)
         print(f"== {task}{' ' + variant if variant else ''}: {config.num_glimpses} glimpses, "
-              f"{FLAGS.minutes:g} minutes of training into {run_dir}", flush=True)
+              f"{FLAGS.minutes:g} minutes of training into {run_dir}"
+              f"{f', continuing {source}' if source else ''}", flush=True)
         row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist, mc_samples=FLAGS.mc_samples)
         fresh = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
                      test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],

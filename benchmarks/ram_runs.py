@@ -3,6 +3,8 @@ measure it the same way every time."""
 
 import json
 import os
+import re
+import shutil
 import time
 
 from absl import app
@@ -54,6 +56,38 @@ def overrides_of(variant):
             raise app.UsageError(f"unknown atom {atom!r} in variant {variant!r}; known: {', '.join(ATOMS)}")
         values.update(ATOMS[atom])
     return values
+
+
+def run_dir_name(stem, minutes, seed):
+    """``{stem}_{minutes}min_seed{seed}``: one run of a task (and recipe) per budget and seed."""
+    return f"{stem}_{minutes:g}min_seed{seed}"
+
+
+def shorter_run(parent, stem, seed, minutes):
+    """The run directory under ``parent`` of the same task and recipe (``stem``) and seed whose
+    budget is the largest one under ``minutes``, or None."""
+    pattern = re.compile(rf"^{re.escape(stem)}_(\d+(?:\.\d+)?)min_seed{seed}$")
+    found = []
+    for name in os.listdir(parent) if os.path.isdir(parent) else []:
+        match = pattern.match(name)
+        if match and float(match.group(1)) < minutes and os.path.isdir(os.path.join(parent, name)):
+            found.append((float(match.group(1)), name))
+    return os.path.join(parent, max(found)[1]) if found else None
+
+
+def start_from_shorter_run(parent, stem, seed, minutes):
+    """The run directory for ``minutes``; when it does not exist yet and a shorter budget's run
+    does, it starts as a copy of that one (training time, checkpoints, best epoch), so that a
+    longer budget continues the shorter run instead of training its first hour again. The
+    shorter run stays as it was. Returns ``(run_dir, copied_from or None)``."""
+    run_dir = os.path.join(parent, run_dir_name(stem, minutes, seed))
+    source = None if os.path.exists(run_dir) else shorter_run(parent, stem, seed, minutes)
+    if source:
+        partial = run_dir + ".partial"  # a copy cut off halfway is never taken for a run
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(source, partial)
+        os.replace(partial, run_dir)
+    return run_dir, source
 
 
 def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None, verbose=2,

@@ -56,3 +56,27 @@ def test_every_atom_sets_real_config_fields_and_builds_a_valid_config():
         RAMConfig.for_dataset("translate", **ram_runs.overrides_of(variant)).validate()
     assert ram_runs.overrides_of("rw1")["reinforce_weight"] == 1.0
     assert ram_runs.overrides_of("today")["reinforce_weight"] == 0.01
+
+
+def test_a_longer_budget_continues_the_longest_shorter_run_of_the_same_recipe_and_seed(tmp_path):
+    for name in ("clutter_lstm_60min_seed0", "clutter_lstm_30min_seed0", "clutter_lstm_120min_seed0",
+                 "clutter_60min_seed0", "clutter_lstm_60min_seed1", "clutter100_lstm_80min_seed0"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "clutter_lstm_60min_seed0" / "train_time.json").write_text('{"seconds": 3594}')
+    assert ram_runs.shorter_run(tmp_path, "clutter_lstm", 0, 90) == str(tmp_path / "clutter_lstm_60min_seed0")
+    assert ram_runs.shorter_run(tmp_path, "clutter_lstm", 0, 45) == str(tmp_path / "clutter_lstm_30min_seed0")
+    assert ram_runs.shorter_run(tmp_path, "clutter_lstm", 0, 30) is None
+    assert ram_runs.shorter_run(tmp_path, "clutter", 0, 90) == str(tmp_path / "clutter_60min_seed0")
+    assert ram_runs.shorter_run(tmp_path / "absent", "clutter", 0, 90) is None
+
+    run_dir, source = ram_runs.start_from_shorter_run(tmp_path, "clutter_lstm", 0, 90)
+    assert run_dir == str(tmp_path / "clutter_lstm_90min_seed0") and source == str(tmp_path / "clutter_lstm_60min_seed0")
+    assert (tmp_path / "clutter_lstm_90min_seed0" / "train_time.json").read_text() == '{"seconds": 3594}'
+    assert (tmp_path / "clutter_lstm_60min_seed0" / "train_time.json").exists()  # the shorter run stays
+    # once it exists, the longer run is resumed as itself, never copied over again
+    (tmp_path / "clutter_lstm_90min_seed0" / "train_time.json").write_text('{"seconds": 4000}')
+    assert ram_runs.start_from_shorter_run(tmp_path, "clutter_lstm", 0, 90) == (run_dir, None)
+    assert (tmp_path / "clutter_lstm_90min_seed0" / "train_time.json").read_text() == '{"seconds": 4000}'
+    # nothing shorter: a fresh directory name, nothing made
+    assert ram_runs.start_from_shorter_run(tmp_path, "translate", 0, 60) == (str(tmp_path / "translate_60min_seed0"), None)
+    assert not (tmp_path / "translate_60min_seed0").exists()
