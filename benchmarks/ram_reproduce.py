@@ -20,9 +20,9 @@ rows (``variant`` absent), and the table gains a variant column.
 Resumable: the training time is summed over sittings (``train_time.json`` in each run), so a
 killed benchmark re-run with the same command continues where it stopped, and a finished task
 is only measured again. A longer ``--minutes`` continues the same task's (and variant's and
-seed's) longest shorter run, from a copy of it: ``--minutes 90`` after a 60-minute run trains
-30 more minutes (the step sequence is the seeded one a 90-minute run from scratch would take),
-and its row replaces the 60-minute one's.
+seed's) longest shorter run, from a copy of it (checkpoints, best epoch, training time): ``--minutes
+90`` after a 60-minute run trains 30 more minutes, as a killed 90-minute run would resume, and
+its row replaces the 60-minute one's (the shorter run's directory stays).
 """
 
 from absl import app, flags, logging
