@@ -79,6 +79,7 @@ def _attentions():
 require_known("datasets", _datasets, "dataset")
 require_known("attentions", _attentions, "attention")
 
+
 def run_one(dataset, attention, mnist, backgrounds):
     """Trains (or resumes) and tests one model; returns its results row."""
     from attention_rnn import training

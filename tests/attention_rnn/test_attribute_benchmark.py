@@ -46,7 +46,6 @@ def test_table_gives_box_correctness_beside_the_papers():
     assert "| nctx | 3 | 90.00 | 95.69 | 0.250 | 0.310 | 0.28 |" in format_tables([row])
 
 
-
 def test_unknown_or_empty_names_are_one_line_before_any_run(tmp_path):
     import subprocess
     import sys
