@@ -34,7 +34,7 @@ from absl import app, flags, logging
 
 from benchmarks import results as results_file
 from benchmarks.attribute_tables import PAPER, format_tables, merge_rows, variant_suffix
-from examples.flag_checks import require_known
+from examples.flag_checks import require_finite, require_known
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
@@ -48,6 +48,8 @@ flags.DEFINE_integer("patience", 2, "Stop a run after this many epochs without a
 flags.DEFINE_integer("min_epochs", 5, "Never stop a run for --patience before this many epochs: every attention "
                      "type first sits on a noisy plateau near chance (MBG: 3-5 epochs).", lower_bound=0)
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
+flags.DEFINE_float("lr", 1e-3, "Adam learning rate; runs at other than 1e-3 get their own directory and rows "
+                   "(e.g. mdist_inverse_arnn_lr0.0003).", lower_bound=0)
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
                   "(see examples.attribute; NONE always keeps it).")
@@ -64,20 +66,10 @@ flags.DEFINE_bool("evaluate_only", False, "Skip training; evaluate the runs alre
 FLAGS = flags.FLAGS
 
 
-def _datasets():
-    from data.attributes import KINDS
-
-    return KINDS
-
-
-def _attentions():
-    from attention_rnn.config import ATTENTIONS
-
-    return ATTENTIONS
-
-
-require_known("datasets", _datasets, "dataset")
-require_known("attentions", _attentions, "attention")
+require_finite("lr", "minutes")
+flags.register_validator("lr", lambda lr: lr > 0, message="--lr must be > 0")
+require_known("datasets", "data.attributes:KINDS", "dataset")
+require_known("attentions", "attention_rnn.config:ATTENTIONS", "attention")
 
 
 def run_one(dataset, attention, mnist, backgrounds):
@@ -87,7 +79,7 @@ def run_one(dataset, attention, mnist, backgrounds):
     from trainkit import epochs_since_best, patience_spent
 
     config = AttributeConfig(dataset=dataset, task=FLAGS.task, attention=attention, batch_size=FLAGS.batch,
-                             epochs=FLAGS.epochs, train_size=FLAGS.train_size,
+                             epochs=FLAGS.epochs, learning_rate=FLAGS.lr, train_size=FLAGS.train_size,
                              validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
                              dropout=FLAGS.dropout, head_query=FLAGS.head_query or attention == "none",
                              seed=FLAGS.seed)
@@ -116,7 +108,7 @@ def run_one(dataset, attention, mnist, backgrounds):
     paper_accuracy, paper_correctness = PAPER.get((FLAGS.task, dataset, attention), (None, None))
     return dict(dataset=dataset, task=FLAGS.task, attention=attention, backgrounds=source,
                 batch_norm=config.batch_norm,
-                head_query=config.head_query, dropout=config.dropout,
+                head_query=config.head_query, dropout=config.dropout, learning_rate=config.learning_rate,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=trained < FLAGS.epochs and patience_spent(run_dir, FLAGS.patience, FLAGS.min_epochs),
                 accuracy=result["accuracy"],

@@ -37,13 +37,7 @@ flags.DEFINE_string("results", "docs/results/attribute_speed.json", "Where the r
 FLAGS = flags.FLAGS
 
 
-def _attentions():
-    from attention_rnn.config import ATTENTIONS
-
-    return ATTENTIONS
-
-
-require_known("attentions", _attentions, "attention")
+require_known("attentions", "attention_rnn.config:ATTENTIONS", "attention")
 
 
 def step_seconds(attention, jit, batch, steps, units=32):

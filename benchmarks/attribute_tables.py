@@ -13,11 +13,12 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
          ("inverse", "mbg", "nctx"): (40.15, 0.20)}
 
 
-# Network variants a row may differ by: field -> run-directory suffix and table label when the
-# field is not its default. The defaults, and what a row written before a field meant, are
-# AttributeConfig's (its dataclass defaults and BEFORE_FIELD).
+# Network and training variants a row may differ by: field -> run-directory suffix and table label
+# when the field is not its default ("{}" stands for the value). The defaults, and what a row
+# written before a field meant, are AttributeConfig's (its dataclass defaults and BEFORE_FIELD).
 VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
-            "head_query": ("_panhead", "PAN head, no query")}
+            "head_query": ("_panhead", "PAN head, no query"),
+            "learning_rate": ("_lr{}", "learning rate {}")}
 
 
 def _default(field):
@@ -29,19 +30,31 @@ def _default(field):
 def _variant(row_or_config, field):
     from attention_rnn.config import AttributeConfig
 
-    value = (row_or_config.get(field, AttributeConfig.BEFORE_FIELD[field]) if isinstance(row_or_config, dict)
-             else getattr(row_or_config, field))
-    return bool(value)
+    if isinstance(row_or_config, dict):
+        return row_or_config.get(field, AttributeConfig.BEFORE_FIELD.get(field, _default(field)))
+    return getattr(row_or_config, field)
+
+
+def _changed(row_or_config):
+    """(field, suffix, label) of each variant field that is not its default, the value filled in."""
+    changed = []
+    for field, (suffix, label) in VARIANTS.items():
+        value = _variant(row_or_config, field)
+        if value != _default(field):
+            shown = f"{value:g}" if isinstance(value, float) else value
+            changed.append((field, suffix.format(shown), label.format(shown)))
+    return changed
 
 
 def variant_suffix(config):
-    """``""`` for the default network, else e.g. ``"_nobn"``: keeps each variant's run apart."""
-    return "".join(suffix for field, (suffix, _) in VARIANTS.items() if _variant(config, field) != _default(field))
+    """``""`` for the default network, else e.g. ``"_nobn"`` or ``"_lr0.0003"``: keeps each
+    variant's run apart."""
+    return "".join(suffix for _, suffix, _ in _changed(config))
 
 
 def variant_label(row):
     """``""`` or e.g. ``" (no batch norm)"`` for a results row."""
-    labels = [label for field, (_, label) in VARIANTS.items() if _variant(row, field) != _default(field)]
+    labels = [label for _, _, label in _changed(row)]
     if row.get("backgrounds") not in (None, "photos"):  # MBG on other than the offline default
         labels.append(f"{row['backgrounds']} backgrounds")
     return f" ({'; '.join(labels)})" if labels else ""

@@ -14,9 +14,8 @@ import os
 
 from absl import app, flags
 
-from examples.flag_checks import require_finite
+from examples.flag_checks import require_finite, require_known
 
-ATTENTIONS = ("none", "san", "nctx", "ctx", "arnn", "arnn_ind", "arnn_sample", "brnn")
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
 flags.DEFINE_bool("predict", False, "Write, per test image, the query, the answer and each layer's mask.")
@@ -28,7 +27,7 @@ flags.DEFINE_enum("dataset", "mref", ["mref", "mdist", "mbg"], "Data set.")
 flags.DEFINE_enum("task", "attribute", ["attribute", "inverse"],
                   "attribute: what colour is digit q? inverse: which digit has colour q? (5 digits per image, "
                   "one of each colour).")
-flags.DEFINE_enum("attention", "arnn", list(ATTENTIONS),
+flags.DEFINE_string("attention", "arnn",
                   "none; san (soft attention, last layer); nctx / ctx (local attention, 1x1 / 3x3 context); "
                   "arnn (AttentionRNN); arnn_ind (independent combination); arnn_sample (sampled mask); "
                   "brnn (Block AttentionRNN, block 2).")
@@ -67,6 +66,7 @@ flags.DEFINE_float("sigma_scale", 1.0, "Scale of sigma when drawing those sample
                    lower_bound=0)
 FLAGS = flags.FLAGS
 require_finite("minutes", "lr", "sigma_scale")
+require_known("attention", "attention_rnn.config:ATTENTIONS", "attention")
 
 
 def run():

@@ -1,5 +1,6 @@
 """Flag checks the three command lines share (absl only: a bad flag fails before TF loads)."""
 
+import importlib
 import math
 
 from absl import flags
@@ -14,16 +15,22 @@ def require_finite(*names):
 
 
 def require_known(name, known, noun):
-    """Refuses an empty list flag ``name`` or one naming an unknown ``noun``: one line with the
-    valid names. ``known()`` returns them; it is called only when the flags are parsed, so that a
-    module which loads TensorFlow to name them costs nothing at import."""
+    """Refuses a flag ``name`` (a string, or a list that must not be empty) naming an unknown
+    ``noun``: one line with the valid names. ``known`` is ``"module:NAME"``, a sequence of names in
+    that module, imported only when the flags are parsed, so that naming a module which loads
+    TensorFlow costs nothing at import (and ``--help`` stays fast)."""
     def check(values):
-        names = known()
-        if not values:
-            raise flags.ValidationError(f"--{name} is empty; valid: {', '.join(names)}")
-        unknown = [value for value in values if value not in names]
+        module, attribute = known.split(":")
+        valid = getattr(importlib.import_module(module), attribute)
+        if values is None:
+            return True
+        if isinstance(values, str):
+            values = [values]
+        elif not values:
+            raise flags.ValidationError(f"--{name} is empty; valid: {', '.join(valid)}")
+        unknown = [value for value in values if value not in valid]
         if unknown:
-            raise flags.ValidationError(f"unknown {noun} {', '.join(unknown)}; valid: {', '.join(names)}")
+            raise flags.ValidationError(f"unknown {noun} {', '.join(unknown)}; valid: {', '.join(valid)}")
         return True
 
     flags.register_validator(name, check)

@@ -1,4 +1,4 @@
-"""benchmarks.attribute's table: rows with and without batch normalisation stay apart."""
+"""benchmarks.attribute's table: rows of each network or training variant stay apart."""
 
 from benchmarks.attribute_tables import format_tables, merge_rows
 
@@ -41,6 +41,18 @@ def test_pan_head_rows_and_runs_stay_apart():
     assert variant_suffix(AttributeConfig(attention="nctx", batch_norm=False, head_query=False)) == "_nobn_panhead"
 
 
+def test_learning_rate_rows_and_runs_stay_apart():
+    from attention_rnn.config import AttributeConfig
+    from benchmarks.attribute_tables import variant_suffix
+
+    slower = dict(_row(True, 0.7), learning_rate=3e-4)
+    merged = merge_rows([_row(True, 0.5)], [slower, dict(_row(True, 0.6), learning_rate=1e-3)])
+    assert sorted(r["accuracy"] for r in merged) == [0.6, 0.7]  # a row without the key means 1e-3
+    assert "| nctx (learning rate 0.0003) |" in format_tables(merged)
+    assert variant_suffix(AttributeConfig(attention="arnn", learning_rate=3e-4)) == "_lr0.0003"
+    assert variant_suffix(AttributeConfig(attention="arnn", batch_norm=False, learning_rate=0.01)) == "_nobn_lr0.01"
+
+
 def test_table_gives_box_correctness_beside_the_papers():
     row = dict(_row(True, 0.9), correctness_box=0.31, paper_correctness=0.28)
     assert "| nctx | 3 | 90.00 | 95.69 | 0.250 | 0.310 | 0.28 |" in format_tables([row])
@@ -54,7 +66,8 @@ def test_unknown_or_empty_names_are_one_line_before_any_run(tmp_path):
 
     for args, message in ((["--datasets", "mref,foo"], "unknown dataset foo; valid: mref, mdist, mbg"),
                           (["--attentions", "ctx,arnnn"], "unknown attention arnnn; valid: none, san"),
-                          (["--datasets="], "--datasets is empty; valid: mref, mdist, mbg")):
+                          (["--datasets="], "--datasets is empty; valid: mref, mdist, mbg"),
+                          (["--lr", "0"], "--lr must be > 0"), (["--lr", "nan"], "--lr must be a finite number")):
         done = subprocess.run([sys.executable, "-m", "benchmarks.attribute", *args, "--model_dir", str(tmp_path),
                                "--results", ""], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
         assert done.returncode != 0
