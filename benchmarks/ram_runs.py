@@ -37,6 +37,7 @@ ATOMS = {
     "paths4": dict(train_paths=4),
     "paths10": dict(train_paths=10),
     "loo": dict(path_baseline=True),
+    "meanpath": dict(mean_path_weight=1.0),  # the classifier also trains on the mean path
     "8glimpses": dict(num_glimpses=8),
     "rw01": dict(reinforce_weight=0.1),  # more of the REINFORCE gradient reaches the core
     "rw1": dict(reinforce_weight=1.0),  # the paper's hybrid loss, unweighted

@@ -44,6 +44,9 @@ flags.DEFINE_integer("train_paths", None, "Sampled glimpse paths per training im
                      "this many paths; default per data set).", lower_bound=1, upper_bound=64)
 flags.DEFINE_bool("path_baseline", None, "REINFORCE baseline of a path: the mean reward of the image's other "
                   "paths (needs --train_paths >= 2) instead of the learned baseline (default per data set).")
+flags.DEFINE_float("mean_path_weight", None, "Weight of a cross-entropy term on each training image's "
+                   "deterministic mean path, the path evaluation uses (0: none; default per data set).",
+                   lower_bound=0)
 flags.DEFINE_float("decay_rate", None, "Learning-rate factor every --decay_steps steps (1: constant).",
                    lower_bound=1e-6, upper_bound=1.0)
 flags.DEFINE_integer("decay_steps", None, "Steps between learning-rate decays.", lower_bound=1)
@@ -69,7 +72,7 @@ flags.DEFINE_integer("steps_per_execution", None, "Train steps per call into XLA
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
 
-require_finite("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight")
+require_finite("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight", "mean_path_weight")
 
 
 def run():
@@ -98,7 +101,8 @@ def run():
             batch_size=FLAGS.batch, std_schedule=FLAGS.std_schedule, std_final=FLAGS.std_final,
             std_anneal_steps=FLAGS.std_anneal_steps, detach_policy=FLAGS.detach_policy,
             location_activation=FLAGS.location_activation, location_zero_init=FLAGS.location_zero_init,
-            train_paths=FLAGS.train_paths, path_baseline=FLAGS.path_baseline, decay_rate=FLAGS.decay_rate, decay_steps=FLAGS.decay_steps,
+            train_paths=FLAGS.train_paths, path_baseline=FLAGS.path_baseline,
+            mean_path_weight=FLAGS.mean_path_weight, decay_rate=FLAGS.decay_rate, decay_steps=FLAGS.decay_steps,
             epochs=FLAGS.epoch, learning_rate=FLAGS.lr, mc_samples=FLAGS.mc_samples, seed=FLAGS.seed)
         print(f"training RAM on {config.dataset} into {model_dir}: {config.num_glimpses} glimpses of "
               f"{config.num_scales} x {config.patch_size}x{config.patch_size}, pixel {config.unit_pixels:g}")

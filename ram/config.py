@@ -49,6 +49,7 @@ class RAMConfig(JsonConfig):
     mc_samples: int = 1
     train_paths: int = 1
     path_baseline: bool = False
+    mean_path_weight: float = 0.0
     seed: int = 0
 
     @classmethod
@@ -68,7 +69,7 @@ class RAMConfig(JsonConfig):
                     std_final=self.std_final, std_anneal_steps=self.std_anneal_steps,
                     detach_policy=self.detach_policy, location_activation=self.location_activation,
                     location_zero_init=self.location_zero_init, train_paths=self.train_paths,
-                    path_baseline=self.path_baseline)
+                    path_baseline=self.path_baseline, mean_path_weight=self.mean_path_weight)
 
     MODEL = "ram"
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
@@ -102,4 +103,5 @@ class RAMConfig(JsonConfig):
             (1 <= self.train_paths <= 64, "train_paths", "1-64"),
             (not self.path_baseline or self.train_paths >= 2, "path_baseline",
              "False unless train_paths >= 2 (it compares the paths of an image)"),
+            (0 <= self.mean_path_weight <= 100, "mean_path_weight", "in [0, 100]"),
         ]

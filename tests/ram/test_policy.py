@@ -182,3 +182,48 @@ def test_path_baseline_needs_several_paths():
     old = json.loads(RAMConfig.for_dataset("center").to_json())
     del old["train_paths"], old["path_baseline"]  # a config.json written before the fields
     assert RAMConfig.from_json(json.dumps(old)).train_paths == 1
+
+
+def test_mean_path_weight_trains_the_classifier_on_the_mean_path_only():
+    model = build_model(RAMConfig.for_dataset("center", num_glimpses=2, train_paths=3, path_baseline=True,
+                                              mean_path_weight=0.5, batch_size=8), 28, jit_compile=False)
+    images, labels = batch(n=8, size=28)
+    calls = []
+    forward = model.forward
+
+    def spy(x, *args, **kwargs):
+        out = forward(x, *args, **kwargs)
+        calls.append((int(x.shape[0]), kwargs.get("sample", args[0] if args else None), out))
+        return out
+
+    model.forward = spy
+    logs = model.train_step((tf.constant(images), tf.constant(labels)))
+    # 8 images x 3 sampled paths, then the 8 images once along their mean paths.
+    assert [(n, sample) for n, sample, _ in calls] == [(24, True), (8, False)]
+    mean_logits = calls[1][2]["logits"]
+    expected = float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.constant(labels, tf.int32), logits=mean_logits)))
+    np.testing.assert_allclose(float(logs["mean_path_loss"]), expected, rtol=1e-5)
+    assert model.get_config()["mean_path_weight"] == 0.5
+    # The term reaches the classifier's networks but never the policy: mean locations carry no gradient.
+    model.forward = forward
+    with tf.GradientTape() as tape:
+        losses = model._add_mean_path_loss({"loss": tf.constant(0.0)}, tf.constant(images), tf.constant(labels))
+    variables = model.trainable_variables
+    grads = dict(zip([v.path for v in variables], tape.gradient(losses["loss"], variables)))
+    assert all(g is None for path, g in grads.items() if "location_network" in path)
+    assert any(g is not None and float(tf.reduce_sum(tf.abs(g))) > 0
+               for path, g in grads.items() if "core_network" in path)
+
+
+def test_mean_path_weight_is_off_by_default_and_checked():
+    model = small_model()
+    assert model.mean_path_weight == 0 and "mean_path_loss" not in model.trackers
+    with pytest.raises(ValueError, match="mean_path_weight must be >= 0"):
+        small_model(mean_path_weight=float("nan"))
+    from trainkit.run_dir import ConfigError
+    with pytest.raises(ConfigError, match="mean_path_weight"):
+        RAMConfig.for_dataset("center", mean_path_weight=-1.0)
+    old = json.loads(RAMConfig.for_dataset("center").to_json())
+    del old["mean_path_weight"]  # a config.json written before the field
+    assert RAMConfig.from_json(json.dumps(old)).mean_path_weight == 0
