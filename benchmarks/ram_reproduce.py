@@ -23,7 +23,21 @@ is only measured again. A longer ``--minutes`` continues the same task's (and va
 seed's) longest shorter run, from a copy of it (checkpoints, best epoch, training time): ``--minutes
 90`` after a 60-minute run trains 30 more minutes, as a killed 90-minute run would resume, and
 its row replaces the 60-minute one's (the shorter run's directory stays).
+
+``--continue_from RECIPE`` (``defaults`` or a variant) makes a second phase: the run starts as a
+copy of RECIPE's longest run shorter than ``--minutes`` (same task and seed) and trains under
+``--variant`` for the rest of the budget, e.g. the classifier's mean-path term for the last
+10 minutes of a 90-minute run::
+
+    python -m benchmarks.ram_reproduce --tasks clutter100 --variant lstm+paths4+loo+batch32+meanpath \
+        --continue_from lstm+paths4+loo+batch32 --minutes 100
+
+Its row carries ``continued_from`` (and ``continued_at_commit``, the commit the second phase
+started from) and sits beside the rows of both recipes trained from the start. Its budget and
+epochs count both phases; the best checkpoint is the best of both.
 """
+
+import os
 
 from absl import app, flags, logging
 
@@ -34,10 +48,37 @@ flags.DEFINE_float("minutes", 60.0, "Training-time budget per task.", lower_boun
 flags.DEFINE_integer("mc_samples", 10, "Sampled paths averaged for the Monte Carlo test error.", lower_bound=2)
 flags.DEFINE_string("variant", None, "Recipe variant of benchmarks.ram_recipe (atoms joined by '+', e.g. "
                     "paths4+loo+batch32); default: the data set's defaults of examples.mnist.")
+flags.DEFINE_string("continue_from", None, "Start from a copy of this recipe's ('defaults' or a variant) longest "
+                    "run shorter than --minutes and train under --variant for the rest (a second phase).")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_string("model_dir", "runs/ram_reproduce", "Parent directory of the runs.")
 flags.DEFINE_string("results", "docs/results/ram_reproduce.json", "Where the rows are written.")
 FLAGS = flags.FLAGS
+
+
+def plan(task, overrides, variant, before):
+    """``(task, config, run stem, stem of the run to continue or None)``; ``absl.app.UsageError``
+    when ``--continue_from`` names a recipe whose checkpoints do not fit, or no run of it."""
+    from ram.config import RAMConfig
+
+    config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed, **overrides)
+    stem = ram_runs.run_stem(task, variant)
+    if before is None:
+        return task, config, stem, None
+    stem += "_after_" + before.replace("+", "_")
+    earlier = RAMConfig.for_dataset(task, **({} if before == "defaults" else ram_runs.overrides_of(before)))
+    clash = [f"{k}: {v} there, {config.architecture()[k]} here" for k, v in earlier.architecture().items()
+             if config.architecture()[k] != v]
+    if clash:
+        raise app.UsageError(f"--continue_from {before}: its {task} checkpoints do not fit --variant {variant} "
+                             f"({'; '.join(clash)})")
+    source_stem = ram_runs.run_stem(task, None if before == "defaults" else before)
+    if not os.path.exists(os.path.join(FLAGS.model_dir, ram_runs.run_dir_name(stem, FLAGS.minutes, FLAGS.seed))) \
+            and ram_runs.shorter_run(FLAGS.model_dir, source_stem, FLAGS.seed, FLAGS.minutes) is None \
+            and ram_runs.shorter_run(FLAGS.model_dir, stem, FLAGS.seed, FLAGS.minutes) is None:
+        raise app.UsageError(f"--continue_from {before}: no {task} run of that recipe shorter than "
+                             f"{FLAGS.minutes:g} minutes in {FLAGS.model_dir} (seed {FLAGS.seed}); train it first")
+    return task, config, stem, source_stem
 
 
 def main(argv):
@@ -47,21 +88,22 @@ def main(argv):
     if unknown:
         raise app.UsageError(f"unknown tasks {unknown}; known: {', '.join(ram_runs.PAPER_ERROR)}")
     import data
-    from ram.config import RAMConfig
 
     overrides = ram_runs.overrides_of(FLAGS.variant) if FLAGS.variant else {}  # UsageError if unknown
     variant = FLAGS.variant.replace("_", "+") if FLAGS.variant else None
+    before = ram_runs.continued_recipe(FLAGS.continue_from, variant)  # UsageError if unknown or the same
+    plans = [plan(task, overrides, variant, before) for task in FLAGS.tasks]  # every UsageError before training
     mnist = data.load_mnist()
     rows = {ram_runs.row_key(r): r for r in ram_runs.read_json(FLAGS.results)}
     measured = []
-    for task in FLAGS.tasks:
-        config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed, **overrides)
-        suffix = f"_{variant.replace('+', '_')}" if variant else ""
-        run_dir, source = ram_runs.start_from_shorter_run(FLAGS.model_dir, f"{task}{suffix}", FLAGS.seed,
-                                                          FLAGS.minutes)
+    for task, config, stem, source_stem in plans:
+        run_dir, source = ram_runs.start_from_shorter_run(FLAGS.model_dir, stem, FLAGS.seed, FLAGS.minutes,
+                                                          source_stem=source_stem)
         print(f"== {task}{' ' + variant if variant else ''}: {config.num_glimpses} glimpses, "
               f"{FLAGS.minutes:g} minutes of training into {run_dir}"
               f"{f', continuing {source}' if source else ''}", flush=True)
+        # The second phase's own commit (the row's ``commit`` is the first phase's).
+        continued_at = ram_runs.started_at_commit(run_dir, "continued.json") if before is not None else None
         row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist, mc_samples=FLAGS.mc_samples)
         fresh = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
                      test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
@@ -72,6 +114,8 @@ def main(argv):
                      distances_random=ram_runs.random_distances(config, mnist))
         if variant:
             fresh["variant"] = variant
+        if before is not None:
+            fresh.update(continued_from=before, continued_at_commit=continued_at)
         rows[ram_runs.row_key(fresh)] = fresh
         measured.append(fresh)
         ram_runs.write_json(FLAGS.results, sorted(rows.values(), key=ram_runs.row_order))

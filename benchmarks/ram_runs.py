@@ -76,13 +76,19 @@ def shorter_run(parent, stem, seed, minutes):
     return os.path.join(parent, max(found)[1]) if found else None
 
 
-def start_from_shorter_run(parent, stem, seed, minutes):
+def start_from_shorter_run(parent, stem, seed, minutes, source_stem=None):
     """The run directory for ``minutes``; when it does not exist yet and a shorter budget's run
     does, it starts as a copy of that one (training time, checkpoints, best epoch), so that a
     longer budget continues the shorter run instead of training its first hour again. The
-    shorter run stays as it was. Returns ``(run_dir, copied_from or None)``."""
+    shorter run stays as it was. ``source_stem``: when ``stem`` has no shorter run, copy the
+    longest shorter run of this other recipe instead (a second phase that continues it).
+    Returns ``(run_dir, copied_from or None)``."""
     run_dir = os.path.join(parent, run_dir_name(stem, minutes, seed))
-    source = None if os.path.exists(run_dir) else shorter_run(parent, stem, seed, minutes)
+    source = None
+    if not os.path.exists(run_dir):
+        source = shorter_run(parent, stem, seed, minutes)
+        if source is None and source_stem:
+            source = shorter_run(parent, source_stem, seed, minutes)
     if source:
         partial = run_dir + ".partial"  # a copy cut off halfway is never taken for a run
         shutil.rmtree(partial, ignore_errors=True)
@@ -141,14 +147,35 @@ def random_distances(config, mnist, limit=None):
     return [round(d, 2) for d in glimpse_distances(model, config, "test", mnist=mnist, limit=limit)]
 
 
+def run_stem(task, variant=None):
+    """The run directory's stem of ``task`` under ``variant`` (None: the data set's defaults)."""
+    return f"{task}_{variant.replace('+', '_')}" if variant else task
+
+
+def continued_recipe(continue_from, variant):
+    """The recipe a second phase under ``variant`` continues: ``"defaults"``, a variant with its
+    atoms joined by ``+``, or None without ``continue_from``. ``absl.app.UsageError`` for an
+    unknown atom or for ``variant`` itself."""
+    if continue_from is None:
+        return None
+    before = "defaults" if continue_from == "defaults" else continue_from.replace("_", "+")
+    if before != "defaults":
+        overrides_of(before)  # UsageError if unknown
+    if before == (variant or "defaults"):
+        raise app.UsageError(f"--continue_from {continue_from} is --variant itself: a longer --minutes already "
+                             "continues a run of the same recipe")
+    return before
+
+
 def row_key(row):
-    """A row is one task under one recipe: the data set's defaults (no ``variant``) or a variant."""
-    return row["task"], row.get("variant")
+    """A row is one task under one recipe: the data set's defaults (no ``variant``) or a variant,
+    trained from the start or continuing another recipe's run (``continued_from``)."""
+    return row["task"], row.get("variant"), row.get("continued_from")
 
 
 def row_order(row):
     """Paper order of the tasks, the defaults' row before its variants."""
-    return list(PAPER_ERROR).index(row["task"]), row.get("variant") or ""
+    return list(PAPER_ERROR).index(row["task"]), row.get("variant") or "", row.get("continued_from") or ""
 
 
 def separator(header):
@@ -162,7 +189,10 @@ def format_reproduce_table(rows, mc_samples=10):
     with_variant = any(r.get("variant") for r in rows)
 
     def task_cell(r):
-        return f"{r['task']} | {r.get('variant') or 'defaults'}" if with_variant else r["task"]
+        if not with_variant:
+            return r["task"]
+        after = f", after {r['continued_from']}" if r.get("continued_from") else ""
+        return f"{r['task']} | {r.get('variant') or 'defaults'}{after}"
 
     head = "| task | variant" if with_variant else "| task"
     errors = (f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "

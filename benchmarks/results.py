@@ -23,12 +23,12 @@ def commit():
         return "unknown"
 
 
-def started_at_commit(run_dir):
-    """The commit a run's first sitting started from: recorded in ``run_dir/commit.json`` then,
+def started_at_commit(run_dir, record="commit.json"):
+    """The commit a run's first sitting started from: recorded in ``run_dir/record`` then,
     read back by every later sitting (a run that spans commits keeps its first)."""
     from trainkit import atomic_write_text
 
-    path = os.path.join(run_dir, "commit.json")
+    path = os.path.join(run_dir, record)
     try:
         with open(path) as f:
             return json.load(f)["commit"]

@@ -328,6 +328,9 @@ class RecurrentAttentionModel(keras.Model):
         images, labels = data[0], data[1]
         out = self.forward(images, sample=False)
         losses = self.compute_ram_losses(out, labels)
+        if self.mean_path_weight > 0:  # evaluation already follows the mean path
+            losses = dict(losses, loss=losses["loss"] + self.mean_path_weight * losses["classification_loss"],
+                          mean_path_loss=losses["classification_loss"])
         correct = losses["reward"]
         if self.mc_samples > 1:
             probs = self.evaluate_paths(images)["probabilities"]

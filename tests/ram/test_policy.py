@@ -205,8 +205,11 @@ def test_mean_path_weight_trains_the_classifier_on_the_mean_path_only():
         labels=tf.constant(labels, tf.int32), logits=mean_logits)))
     np.testing.assert_allclose(float(logs["mean_path_loss"]), expected, rtol=1e-5)
     assert model.get_config()["mean_path_weight"] == 0.5
-    # The term reaches the classifier's networks but never the policy: mean locations carry no gradient.
     model.forward = forward
+    model.reset_metrics()  # the trackers are running means
+    val = model.test_step((tf.constant(images), tf.constant(labels)))  # evaluation follows the mean path
+    np.testing.assert_allclose(float(val["mean_path_loss"]), float(val["classification_loss"]), rtol=1e-5)
+    # The term reaches the classifier's networks but never the policy: mean locations carry no gradient.
     with tf.GradientTape() as tape:
         losses = model._add_mean_path_loss({"loss": tf.constant(0.0)}, tf.constant(images), tf.constant(labels))
     variables = model.trainable_variables

@@ -80,3 +80,59 @@ def test_a_longer_budget_continues_the_longest_shorter_run_of_the_same_recipe_an
     # nothing shorter: a fresh directory name, nothing made
     assert ram_runs.start_from_shorter_run(tmp_path, "translate", 0, 60) == (str(tmp_path / "translate_60min_seed0"), None)
     assert not (tmp_path / "translate_60min_seed0").exists()
+
+
+def test_a_second_phase_continues_another_recipes_run_and_keeps_its_own_rows(tmp_path):
+    assert ram_runs.continued_recipe(None, "lstm") is None
+    assert ram_runs.continued_recipe("lstm_paths4_loo", "lstm+paths4+loo+meanpath") == "lstm+paths4+loo"
+    assert ram_runs.continued_recipe("defaults", "meanpath") == "defaults"
+    with pytest.raises(app.UsageError, match="is --variant itself"):
+        ram_runs.continued_recipe("lstm_meanpath", "lstm+meanpath")
+    with pytest.raises(app.UsageError, match="is --variant itself"):
+        ram_runs.continued_recipe("defaults", None)
+    with pytest.raises(app.UsageError, match="unknown atom 'lstn'"):
+        ram_runs.continued_recipe("lstn", "lstm+meanpath")
+
+    (tmp_path / "clutter_lstm_90min_seed0").mkdir()
+    (tmp_path / "clutter_lstm_90min_seed0" / "train_time.json").write_text('{"seconds": 5390}')
+    stem = ram_runs.run_stem("clutter", "lstm+meanpath") + "_after_lstm"
+    run_dir, source = ram_runs.start_from_shorter_run(tmp_path, stem, 0, 100, source_stem=ram_runs.run_stem("clutter", "lstm"))
+    assert source == str(tmp_path / "clutter_lstm_90min_seed0")
+    assert run_dir == str(tmp_path / "clutter_lstm_meanpath_after_lstm_100min_seed0")
+    assert (tmp_path / "clutter_lstm_meanpath_after_lstm_100min_seed0" / "train_time.json").read_text() == '{"seconds": 5390}'
+    # a longer second phase continues the second phase, not the first one again
+    (tmp_path / "clutter_lstm_meanpath_after_lstm_100min_seed0" / "train_time.json").write_text('{"seconds": 6000}')
+    _, source = ram_runs.start_from_shorter_run(tmp_path, stem, 0, 110, source_stem=ram_runs.run_stem("clutter", "lstm"))
+    assert source == run_dir
+
+    plain, after = _row("clutter", 4.3, "lstm+meanpath"), _row("clutter", 4.0, "lstm+meanpath")
+    after["continued_from"] = "lstm"
+    rows = {row_key(r): r for r in (plain, after)}
+    assert len(rows) == 2  # the second phase's row sits beside the recipe trained from the start
+    lines = format_table(sorted(rows.values(), key=row_order)).splitlines()
+    assert lines[2].startswith("| clutter | lstm+meanpath | 6 |")
+    assert lines[3].startswith("| clutter | lstm+meanpath, after lstm |")
+
+
+def test_continue_from_refuses_a_recipe_that_does_not_fit_or_was_never_trained(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import SUBPROCESS_TIMEOUT_S
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "benchmarks.ram_reproduce", "--tasks", "clutter",
+                               "--model_dir", str(tmp_path), "--results", str(tmp_path / "rows.json"), *args],
+                              cwd=root, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=root),
+                              capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+
+    clash = run("--variant", "lstm+meanpath", "--continue_from", "defaults")
+    assert clash.returncode != 0 and "core: rnn there, lstm here" in clash.stderr
+    missing = run("--variant", "lstm+meanpath", "--continue_from", "lstm")
+    assert missing.returncode != 0 and "no clutter run of that recipe shorter than 60 minutes" in missing.stderr
+    for result in (clash, missing):
+        assert "Traceback" not in result.stderr
+    assert os.listdir(tmp_path) == []  # nothing trained, nothing written
