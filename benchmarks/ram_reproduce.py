@@ -67,15 +67,14 @@ def plan(task, overrides, variant, before):
         return task, config, stem, None
     stem += "_after_" + before.replace("+", "_")
     earlier = RAMConfig.for_dataset(task, **({} if before == "defaults" else ram_runs.overrides_of(before)))
-    clash = [f"{k}: {v} there, {config.architecture()[k]} here" for k, v in earlier.architecture().items()
-             if config.architecture()[k] != v]
+    clash = earlier.architecture_clash(config)
     if clash:
         raise app.UsageError(f"--continue_from {before}: its {task} checkpoints do not fit --variant {variant} "
                              f"({'; '.join(clash)})")
     source_stem = ram_runs.run_stem(task, None if before == "defaults" else before)
-    if not os.path.exists(os.path.join(FLAGS.model_dir, ram_runs.run_dir_name(stem, FLAGS.minutes, FLAGS.seed))) \
-            and ram_runs.shorter_run(FLAGS.model_dir, source_stem, FLAGS.seed, FLAGS.minutes) is None \
-            and ram_runs.shorter_run(FLAGS.model_dir, stem, FLAGS.seed, FLAGS.minutes) is None:
+    run_dir = os.path.join(FLAGS.model_dir, ram_runs.run_dir_name(stem, FLAGS.minutes, FLAGS.seed))
+    if not os.path.exists(run_dir) and ram_runs.run_to_copy(FLAGS.model_dir, stem, FLAGS.seed, FLAGS.minutes,
+                                                            source_stem) is None:
         raise app.UsageError(f"--continue_from {before}: no {task} run of that recipe shorter than "
                              f"{FLAGS.minutes:g} minutes in {FLAGS.model_dir} (seed {FLAGS.seed}); train it first")
     return task, config, stem, source_stem

@@ -76,6 +76,15 @@ def shorter_run(parent, stem, seed, minutes):
     return os.path.join(parent, max(found)[1]) if found else None
 
 
+def run_to_copy(parent, stem, seed, minutes, source_stem=None):
+    """The run a new ``minutes`` run of ``stem`` starts as a copy of: ``stem``'s longest shorter
+    run, else (``source_stem`` given) that other recipe's; None when there is neither."""
+    source = shorter_run(parent, stem, seed, minutes)
+    if source is None and source_stem:
+        source = shorter_run(parent, source_stem, seed, minutes)
+    return source
+
+
 def start_from_shorter_run(parent, stem, seed, minutes, source_stem=None):
     """The run directory for ``minutes``; when it does not exist yet and a shorter budget's run
     does, it starts as a copy of that one (training time, checkpoints, best epoch), so that a
@@ -84,11 +93,7 @@ def start_from_shorter_run(parent, stem, seed, minutes, source_stem=None):
     longest shorter run of this other recipe instead (a second phase that continues it).
     Returns ``(run_dir, copied_from or None)``."""
     run_dir = os.path.join(parent, run_dir_name(stem, minutes, seed))
-    source = None
-    if not os.path.exists(run_dir):
-        source = shorter_run(parent, stem, seed, minutes)
-        if source is None and source_stem:
-            source = shorter_run(parent, source_stem, seed, minutes)
+    source = None if os.path.exists(run_dir) else run_to_copy(parent, stem, seed, minutes, source_stem)
     if source:
         partial = run_dir + ".partial"  # a copy cut off halfway is never taken for a run
         shutil.rmtree(partial, ignore_errors=True)

@@ -10,6 +10,12 @@ LOSS_TERMS = ("loss", "classification_loss", "reinforce_loss", "baseline_loss")
 STD_SCHEDULES = ("fixed", "anneal", "learned")
 
 
+def cross_entropy(logits, labels):
+    """Mean softmax cross-entropy of ``logits`` ``[B, classes]`` against integer ``labels`` (any shape of B)."""
+    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
 @keras.saving.register_keras_serializable(package="ram")
 class RecurrentAttentionModel(keras.Model):
     """RAM (Mnih et al. 2014): look ``num_glimpses`` times, then classify.
@@ -259,8 +265,7 @@ class RecurrentAttentionModel(keras.Model):
         """
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         logits = out["logits"]
-        classification = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        classification = cross_entropy(logits, labels)
         reward = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
         policy = tfp.distributions.Normal(loc=out["mu"], scale=out["std"])
         log_pi = tf.reduce_sum(policy.log_prob(tf.stop_gradient(out["locations"])), axis=-1)  # [B, T]
@@ -317,11 +322,11 @@ class RecurrentAttentionModel(keras.Model):
         self.optimizer.apply(grads, self.trainable_variables)
         return self._update_metrics(losses, losses["reward"])
 
-    def _add_mean_path_loss(self, losses, images, labels):
-        """``losses`` with ``mean_path_weight * CE`` of the images' mean paths added to ``loss``."""
-        logits = self.forward(images, sample=False)["logits"]
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-        mean_path = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    def _add_mean_path_loss(self, losses, images, labels, mean_path=None):
+        """``losses`` with ``mean_path_weight * CE`` of the images' mean paths added to ``loss``
+        (and reported as ``mean_path_loss``); ``mean_path``: that CE when already computed."""
+        if mean_path is None:
+            mean_path = cross_entropy(self.forward(images, sample=False)["logits"], labels)
         return dict(losses, loss=losses["loss"] + self.mean_path_weight * mean_path, mean_path_loss=mean_path)
 
     def test_step(self, data):
@@ -329,8 +334,7 @@ class RecurrentAttentionModel(keras.Model):
         out = self.forward(images, sample=False)
         losses = self.compute_ram_losses(out, labels)
         if self.mean_path_weight > 0:  # evaluation already follows the mean path
-            losses = dict(losses, loss=losses["loss"] + self.mean_path_weight * losses["classification_loss"],
-                          mean_path_loss=losses["classification_loss"])
+            losses = self._add_mean_path_loss(losses, images, labels, mean_path=losses["classification_loss"])
         correct = losses["reward"]
         if self.mc_samples > 1:
             probs = self.evaluate_paths(images)["probabilities"]

@@ -77,6 +77,12 @@ class JsonConfig:
         """``{field: value}`` of :attr:`ARCHITECTURE`."""
         return {name: getattr(self, name) for name in self.ARCHITECTURE}
 
+    def architecture_clash(self, new):
+        """``["field: old there, new now", ...]`` for each :attr:`ARCHITECTURE` field in which
+        ``new`` differs from this (older) config: why this config's checkpoints would not fit it."""
+        return [f"{k}: {v} there, {getattr(new, k)} now" for k, v in self.architecture().items()
+                if getattr(new, k) != v]
+
 
 def _check_type(name, value, field):
     declared = field.type if isinstance(field.type, type) else type(field.default)
@@ -139,8 +145,7 @@ def prepare_run_dir(model_dir, config):
     path = os.path.join(model_dir, CONFIG_FILE)
     if os.path.lexists(path) or os.path.lexists(os.path.join(model_dir, RUN_FILE)):
         old = load_config(model_dir, type(config))
-        clash = [f"{k}: {getattr(old, k)} there, {getattr(config, k)} now"
-                 for k in config.ARCHITECTURE if getattr(old, k) != getattr(config, k)]
+        clash = old.architecture_clash(config)
         if clash:
             raise RunError(f"--model_dir {model_dir} holds a run with another configuration ({'; '.join(clash)}); "
                            "use a new --model_dir or the same flags")

@@ -130,7 +130,7 @@ def test_continue_from_refuses_a_recipe_that_does_not_fit_or_was_never_trained(t
                               capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
 
     clash = run("--variant", "lstm+meanpath", "--continue_from", "defaults")
-    assert clash.returncode != 0 and "core: rnn there, lstm here" in clash.stderr
+    assert clash.returncode != 0 and "core: rnn there, lstm now" in clash.stderr
     missing = run("--variant", "lstm+meanpath", "--continue_from", "lstm")
     assert missing.returncode != 0 and "no clutter run of that recipe shorter than 60 minutes" in missing.stderr
     for result in (clash, missing):
