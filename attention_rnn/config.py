@@ -21,6 +21,9 @@ class AttributeConfig(JsonConfig):
     existed describes a network without them.
     ``head_query``: the query also feeds the head (ours until now); False is PAN's head, where
     it reaches the answer only through the masks (not available for ``attention="none"``).
+    ``warmup_epochs``, ``warmup_learning_rate``: train the first ``warmup_epochs`` epochs at
+    ``warmup_learning_rate``, then at ``learning_rate`` (a step, counted in optimizer steps);
+    0 and None for no warm-up. Both are set or neither.
     """
 
     dataset: str = "mref"
@@ -35,6 +38,8 @@ class AttributeConfig(JsonConfig):
     batch_size: int = 32
     epochs: int = 10
     learning_rate: float = 1e-3
+    warmup_epochs: int = 0
+    warmup_learning_rate: float = None
     clipnorm: float = 5.0
     train_size: int = None
     validation_size: int = None
@@ -46,7 +51,8 @@ class AttributeConfig(JsonConfig):
     ARCHITECTURE = ("attention", "filters", "units", "hidden", "task", "batch_norm", "head_query")
     LATER_ARCHITECTURE = ("task", "batch_norm", "head_query")
     # What a field added later meant before it existed.
-    BEFORE_FIELD = {"batch_norm": False, "dropout": 0.0, "head_query": True}
+    BEFORE_FIELD = {"batch_norm": False, "dropout": 0.0, "head_query": True, "warmup_epochs": 0,
+                    "warmup_learning_rate": None}
 
     @classmethod
     def from_json(cls, text):
@@ -66,6 +72,11 @@ class AttributeConfig(JsonConfig):
             (1 <= self.batch_size <= 65536, "batch_size", "1-65536"),
             (self.epochs >= 1, "epochs", ">= 1"),
             (0 < self.learning_rate <= 10, "learning_rate", "in (0, 10]"),
+            (self.warmup_epochs >= 0, "warmup_epochs", ">= 0"),
+            ((self.warmup_epochs == 0) == (self.warmup_learning_rate is None), "warmup_learning_rate",
+             "a rate in (0, 10] when warmup_epochs > 0, None when warmup_epochs is 0"),
+            (self.warmup_learning_rate is None or 0 < self.warmup_learning_rate <= 10, "warmup_learning_rate",
+             "None or in (0, 10]"),
             (self.clipnorm > 0, "clipnorm", "> 0"),
             (0 <= self.dropout < 1, "dropout", "in [0, 1)"),
             (self.head_query or self.attention != "none", "head_query",

@@ -29,12 +29,26 @@ def build_model(config, jit_compile=None):
     model = AttributeNetwork(**config.model_kwargs())
     if jit_compile is None:
         jit_compile = XLA_BY_ATTENTION.get(config.attention, False)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clipnorm),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(config), global_clipnorm=config.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
                   jit_compile=jit_compile)
     model((tf.zeros([1, SIZE, SIZE, 3]), tf.zeros([1, config.query_size])))
     build_optimizers(model)  # now, not inside the first trace (which would then run twice)
     return model
+
+
+def learning_rate(config):
+    """Adam's learning rate for ``config``: ``config.learning_rate``, or, with a warm-up, a
+    schedule that holds ``warmup_learning_rate`` for the first ``warmup_epochs`` epochs of
+    optimizer steps and ``learning_rate`` after. It is keyed on the optimizer's step count,
+    which the checkpoints keep, so a resumed run picks up the rate where it stopped."""
+    if not config.warmup_epochs:
+        return config.learning_rate
+    steps = harness.steps_per_epoch(config.train_size or data.attributes.SPLIT_SIZES["train"], config.batch_size)
+    # The schedule holds values[0] while step <= boundary, and update n reads step n (0-based):
+    # warmup_epochs * steps updates at the warm-up rate.
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        [config.warmup_epochs * steps - 1], [config.warmup_learning_rate, config.learning_rate])
 
 
 def data_note(config, backgrounds=None):

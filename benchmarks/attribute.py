@@ -5,6 +5,8 @@ mask correctness, of each attention type on MREF / MDIST / MBG, with the same ba
     python -m benchmarks.attribute --datasets mdist --attentions san,nctx,ctx,arnn \\
         --train_size 5000 --epochs 3 --test_size 2000               # a short look
     python -m benchmarks.attribute --task inverse --datasets mref    # which digit has colour q?
+    python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn \\
+        --warmup_epochs 3 --warmup_lr 3e-4 --patience 10         # 3 epochs at 3e-4, then --lr
 
 Protocol (Sec. 4.1, with PAN's query rows, see ``data/attributes.py``): 30,000 training,
 10,000 validation and 10,000 test query rows; each model trains until its validation accuracy
@@ -34,7 +36,7 @@ from absl import app, flags, logging
 
 from benchmarks import results as results_file
 from benchmarks.attribute_tables import PAPER, format_tables, merge_rows, variant_suffix
-from examples.flag_checks import require_finite, require_known
+from examples.flag_checks import require_finite, require_known, require_warmup_pair
 
 flags.DEFINE_list("datasets", ["mref", "mdist", "mbg"], "Data sets.")
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn"], "Attention types (see examples.attribute).")
@@ -50,6 +52,9 @@ flags.DEFINE_integer("min_epochs", 5, "Never stop a run for --patience before th
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_float("lr", 1e-3, "Adam learning rate; runs at other than 1e-3 get their own directory and rows "
                    "(e.g. mdist_inverse_arnn_lr0.0003).", lower_bound=0)
+flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --warmup_lr, then at --lr; runs "
+                     "with a warm-up get their own directory and rows.", lower_bound=0)
+flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
                   "(see examples.attribute; NONE always keeps it).")
@@ -66,7 +71,8 @@ flags.DEFINE_bool("evaluate_only", False, "Skip training; evaluate the runs alre
 FLAGS = flags.FLAGS
 
 
-require_finite("lr", "minutes")
+require_finite("lr", "warmup_lr", "minutes")
+require_warmup_pair()
 flags.register_validator("lr", lambda lr: lr > 0, message="--lr must be > 0")
 require_known("datasets", "data.attributes:KINDS", "dataset")
 require_known("attentions", "attention_rnn.config:ATTENTIONS", "attention")
@@ -79,7 +85,8 @@ def run_one(dataset, attention, mnist, backgrounds):
     from trainkit import epochs_since_best, patience_spent
 
     config = AttributeConfig(dataset=dataset, task=FLAGS.task, attention=attention, batch_size=FLAGS.batch,
-                             epochs=FLAGS.epochs, learning_rate=FLAGS.lr, train_size=FLAGS.train_size,
+                             epochs=FLAGS.epochs, learning_rate=FLAGS.lr, warmup_epochs=FLAGS.warmup_epochs,
+                             warmup_learning_rate=FLAGS.warmup_lr, train_size=FLAGS.train_size,
                              validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
                              dropout=FLAGS.dropout, head_query=FLAGS.head_query or attention == "none",
                              seed=FLAGS.seed)
@@ -109,6 +116,7 @@ def run_one(dataset, attention, mnist, backgrounds):
     return dict(dataset=dataset, task=FLAGS.task, attention=attention, backgrounds=source,
                 batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout, learning_rate=config.learning_rate,
+                warmup_epochs=config.warmup_epochs, warmup_learning_rate=config.warmup_learning_rate,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=trained < FLAGS.epochs and patience_spent(run_dir, FLAGS.patience, FLAGS.min_epochs),
                 accuracy=result["accuracy"],

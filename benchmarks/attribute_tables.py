@@ -18,7 +18,9 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
 # written before a field meant, are AttributeConfig's (its dataclass defaults and BEFORE_FIELD).
 VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "head_query": ("_panhead", "PAN head, no query"),
-            "learning_rate": ("_lr{}", "learning rate {}")}
+            "learning_rate": ("_lr{}", "learning rate {}"),
+            "warmup_epochs": ("_warmup{}", "{} warm-up epochs"),
+            "warmup_learning_rate": ("_at{}", "warm-up at {}")}
 
 
 def _default(field):

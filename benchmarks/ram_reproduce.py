@@ -1,4 +1,4 @@
-"""Reproduces RAM's four MNIST results (Mnih et al. 2014) under a training-time budget.
+r"""Reproduces RAM's four MNIST results (Mnih et al. 2014) under a training-time budget.
 
     python -m benchmarks.ram_reproduce                       # all four tasks, 60 minutes each
     python -m benchmarks.ram_reproduce --tasks translate --minutes 90

@@ -14,7 +14,7 @@ import os
 
 from absl import app, flags
 
-from examples.flag_checks import require_finite, require_known
+from examples.flag_checks import require_finite, require_known, require_warmup_pair
 
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
@@ -35,6 +35,9 @@ flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_integer("epoch", 10, "Epochs to train.", lower_bound=1)
 flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
 flags.DEFINE_float("lr", 1e-3, "Adam learning rate.", lower_bound=0)
+flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --warmup_lr, then at --lr "
+                     "(0: no warm-up).", lower_bound=0)
+flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
 flags.DEFINE_integer("units", 32, "Units of each attention layer.", lower_bound=1)
 flags.DEFINE_bool("batch_norm", True, "Batch normalisation after each attended stack and on the pooled features "
                   "(as Seo et al.'s PAN network); --nobatch_norm for the plain stacks.")
@@ -65,7 +68,8 @@ flags.DEFINE_integer("mask_samples", 3, "--predict of an arnn_sample model: samp
 flags.DEFINE_float("sigma_scale", 1.0, "Scale of sigma when drawing those samples (the paper scales it up).",
                    lower_bound=0)
 FLAGS = flags.FLAGS
-require_finite("minutes", "lr", "sigma_scale")
+require_finite("minutes", "lr", "warmup_lr", "sigma_scale")
+require_warmup_pair()
 require_known("attention", "attention_rnn.config:ATTENTIONS", "attention")
 
 
@@ -95,6 +99,7 @@ def run():
     if FLAGS.train:
         config = AttributeConfig(dataset=FLAGS.dataset, task=FLAGS.task, attention=FLAGS.attention, units=FLAGS.units,
                                  batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
+                                 warmup_epochs=FLAGS.warmup_epochs, warmup_learning_rate=FLAGS.warmup_lr,
                                  train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
                                  batch_norm=FLAGS.batch_norm, dropout=FLAGS.dropout,
                                  head_query=FLAGS.head_query, seed=FLAGS.seed)

@@ -53,6 +53,18 @@ def test_learning_rate_rows_and_runs_stay_apart():
     assert variant_suffix(AttributeConfig(attention="arnn", batch_norm=False, learning_rate=0.01)) == "_nobn_lr0.01"
 
 
+def test_warmup_rows_and_runs_stay_apart():
+    from attention_rnn.config import AttributeConfig
+    from benchmarks.attribute_tables import variant_suffix
+
+    warm = dict(_row(True, 0.8), warmup_epochs=3, warmup_learning_rate=3e-4)
+    merged = merge_rows([_row(True, 0.5), dict(_row(True, 0.6), warmup_epochs=2, warmup_learning_rate=3e-4)], [warm])
+    assert sorted(r["accuracy"] for r in merged) == [0.5, 0.6, 0.8]  # a row without the keys had no warm-up
+    assert "| nctx (3 warm-up epochs; warm-up at 0.0003) |" in format_tables(merged)
+    config = AttributeConfig(attention="arnn", warmup_epochs=3, warmup_learning_rate=3e-4)
+    assert variant_suffix(config) == "_warmup3_at0.0003"
+
+
 def test_table_gives_box_correctness_beside_the_papers():
     row = dict(_row(True, 0.9), correctness_box=0.31, paper_correctness=0.28)
     assert "| nctx | 3 | 90.00 | 95.69 | 0.250 | 0.310 | 0.28 |" in format_tables([row])
@@ -67,7 +79,9 @@ def test_unknown_or_empty_names_are_one_line_before_any_run(tmp_path):
     for args, message in ((["--datasets", "mref,foo"], "unknown dataset foo; valid: mref, mdist, mbg"),
                           (["--attentions", "ctx,arnnn"], "unknown attention arnnn; valid: none, san"),
                           (["--datasets="], "--datasets is empty; valid: mref, mdist, mbg"),
-                          (["--lr", "0"], "--lr must be > 0"), (["--lr", "nan"], "--lr must be a finite number")):
+                          (["--lr", "0"], "--lr must be > 0"), (["--lr", "nan"], "--lr must be a finite number"),
+                          (["--warmup_epochs", "3"], "--warmup_epochs (> 0) and --warmup_lr go together"),
+                          (["--warmup_lr", "3e-4"], "--warmup_epochs (> 0) and --warmup_lr go together")):
         done = subprocess.run([sys.executable, "-m", "benchmarks.attribute", *args, "--model_dir", str(tmp_path),
                                "--results", ""], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
         assert done.returncode != 0

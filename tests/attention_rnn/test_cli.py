@@ -67,6 +67,10 @@ def test_user_errors_get_one_line(tmp_path):
     result = run_cli("--train", "--attention", "bogus")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "unknown attention bogus; valid: none, san, nctx, ctx, arnn, arnn_ind, arnn_sample, brnn" in result.stderr
+    result = run_cli("--train", "--warmup_epochs", "3", "--model_dir", str(tmp_path / "warm"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--warmup_epochs (> 0) and --warmup_lr go together" in result.stderr
+    assert not (tmp_path / "warm").exists()
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
     result = run_cli("--export", str(tmp_path / "full"), "--model_dir", str(tmp_path / "run"))

@@ -190,3 +190,24 @@ def test_config_written_before_batch_norm_means_none():
     assert AttributeConfig.from_json(AttributeConfig(dropout=0.25).to_json()).dropout == 0.25
     with pytest.raises(ValueError, match="dropout"):
         AttributeConfig(dropout=1.0)
+
+
+def test_warmup_holds_its_rate_for_whole_epochs_of_updates():
+    from attention_rnn.config import AttributeConfig
+    from attention_rnn.training import learning_rate
+
+    assert learning_rate(AttributeConfig(learning_rate=2e-3)) == 2e-3
+    config = AttributeConfig(learning_rate=1e-3, warmup_epochs=3, warmup_learning_rate=3e-4, train_size=70,
+                             batch_size=32)  # 2 whole batches per epoch: 6 warm-up updates
+    optimizer = keras.optimizers.Adam(learning_rate(config))
+    weight = keras.Variable(1.0)
+    rates = []
+    for _ in range(8):
+        rates.append(float(optimizer.learning_rate))  # the rate the next update uses
+        optimizer.apply([tf.constant(1.0)], [weight])
+    np.testing.assert_allclose(rates, [3e-4] * 6 + [1e-3] * 2, rtol=1e-6)
+    assert AttributeConfig.from_json(config.to_json()).warmup_learning_rate == 3e-4
+    for bad in (dict(warmup_epochs=2), dict(warmup_learning_rate=3e-4), dict(warmup_epochs=-1),
+                dict(warmup_epochs=1, warmup_learning_rate=0.0)):
+        with pytest.raises(ValueError, match="warmup"):
+            AttributeConfig(**bad)
