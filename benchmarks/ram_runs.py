@@ -28,6 +28,9 @@ ATOMS = {
     "learned": dict(std_schedule="learned"),
     "lr3e-3": dict(learning_rate=3e-3),
     "nodecay": dict(decay_rate=1.0),
+    # x0.97 once per epoch at batch 32 (50,000 / 32 steps), as tfRAM decays once per epoch;
+    # the default (every 500 steps) floors a batch-32 run's rate at lr/10 after 24 epochs.
+    "epochdecay": dict(decay_steps=1562),
     "lstm": dict(core="lstm"),
     "rnn": dict(core="rnn"),
     "batch64": dict(batch_size=64),

@@ -55,6 +55,7 @@ def test_every_atom_sets_real_config_fields_and_builds_a_valid_config():
         variant = "paths4+loo" if atom == "loo" else atom  # the leave-one-out baseline needs several paths
         RAMConfig.for_dataset("translate", **ram_runs.overrides_of(variant)).validate()
     assert ram_runs.overrides_of("rw1")["reinforce_weight"] == 1.0
+    assert ram_runs.overrides_of("lstm+epochdecay")["decay_steps"] == 1562
     assert ram_runs.overrides_of("today")["reinforce_weight"] == 0.01
 
 
