@@ -7,6 +7,7 @@ mask correctness, of each attention type on MREF / MDIST / MBG, with the same ba
     python -m benchmarks.attribute --task inverse --datasets mref    # which digit has colour q?
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn \\
         --warmup_epochs 3 --warmup_lr 3e-4 --patience 10         # 3 epochs at 3e-4, then --lr
+    python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --units 16   # t = 16
 
 Protocol (Sec. 4.1, with PAN's query rows, see ``data/attributes.py``): 30,000 training,
 10,000 validation and 10,000 test query rows; each model trains until its validation accuracy
@@ -55,6 +56,8 @@ flags.DEFINE_float("lr", 1e-3, "Adam learning rate; runs at other than 1e-3 get 
 flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --warmup_lr, then at --lr; runs "
                      "with a warm-up get their own directory and rows.", lower_bound=0)
 flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
+flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t); runs at other "
+                     "than 32 get their own directory and rows.", lower_bound=1, upper_bound=1024)
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
                   "(see examples.attribute; NONE always keeps it).")
@@ -86,7 +89,7 @@ def run_one(dataset, attention, mnist, backgrounds):
 
     config = AttributeConfig(dataset=dataset, task=FLAGS.task, attention=attention, batch_size=FLAGS.batch,
                              epochs=FLAGS.epochs, learning_rate=FLAGS.lr, warmup_epochs=FLAGS.warmup_epochs,
-                             warmup_learning_rate=FLAGS.warmup_lr, train_size=FLAGS.train_size,
+                             warmup_learning_rate=FLAGS.warmup_lr, units=FLAGS.units, train_size=FLAGS.train_size,
                              validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
                              dropout=FLAGS.dropout, head_query=FLAGS.head_query or attention == "none",
                              seed=FLAGS.seed)
@@ -117,7 +120,7 @@ def run_one(dataset, attention, mnist, backgrounds):
                 batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout, learning_rate=config.learning_rate,
                 warmup_epochs=config.warmup_epochs, warmup_learning_rate=config.warmup_learning_rate,
-                train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
+                units=config.units, train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=trained < FLAGS.epochs and patience_spent(run_dir, FLAGS.patience, FLAGS.min_epochs),
                 accuracy=result["accuracy"],
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},

@@ -20,7 +20,8 @@ VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "head_query": ("_panhead", "PAN head, no query"),
             "learning_rate": ("_lr{}", "learning rate {}"),
             "warmup_epochs": ("_warmup{}", "{} warm-up epochs"),
-            "warmup_learning_rate": ("_at{}", "warm-up at {}")}
+            "warmup_learning_rate": ("_at{}", "warm-up at {}"),
+            "units": ("_units{}", "{} attention units")}
 
 
 def _default(field):

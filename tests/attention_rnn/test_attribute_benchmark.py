@@ -88,3 +88,15 @@ def test_unknown_or_empty_names_are_one_line_before_any_run(tmp_path):
         assert message in done.stderr
         assert "Traceback" not in done.stderr
     assert not list(tmp_path.iterdir())  # nothing trained or written
+
+
+def test_latent_size_rows_and_runs_stay_apart():
+    from attention_rnn.config import AttributeConfig
+    from benchmarks.attribute_tables import variant_suffix
+
+    smaller = dict(_row(True, 0.7), units=16)
+    merged = merge_rows([_row(True, 0.5)], [smaller, dict(_row(True, 0.6), units=32)])
+    assert sorted(r["accuracy"] for r in merged) == [0.6, 0.7]  # a row without the key had 32 units
+    assert "| nctx (16 attention units) |" in format_tables(merged)
+    assert variant_suffix(AttributeConfig(attention="arnn", units=16)) == "_units16"
+    assert variant_suffix(AttributeConfig(attention="arnn", units=32)) == ""
