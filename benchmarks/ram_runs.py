@@ -217,3 +217,23 @@ def format_reproduce_table(rows, mc_samples=10):
         for policy in ("learned", "random"):
             lines.append(f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
     return "\n".join(lines)
+
+
+def format_path_rows(rows):
+    """benchmarks.ram_paths' markdown table: a row per run, a column per path count (error %,
+    mean ± standard deviation over groups of paths and repeats)."""
+    counts = sorted({k for r in rows for k in r["counts"]})
+    header = ("| run | test images | mean path % | " + " | ".join(f"{k} path{'s' if k > 1 else ''} %" for k in counts)
+              + " | mean wrong, paths right % | mean right, paths wrong % |")
+    lines = [header, separator(header)]
+    for r in rows:
+        cells = []
+        for k in counts:
+            if k in r["counts"]:
+                i = r["counts"].index(k)
+                cells.append(f"{r['errors'][i]:.2f} ± {r['errors_sd'][i]:.2f}")
+            else:
+                cells.append("-")
+        lines.append(f"| {r['run']} | {r['images']} | {r['mean_path']:.2f} | " + " | ".join(cells)
+                     + f" | {r['mean_wrong_paths_right']:.2f} | {r['mean_right_paths_wrong']:.2f} |")
+    return "\n".join(lines)

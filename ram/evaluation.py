@@ -50,3 +50,69 @@ def glimpse_distances(model, config, split="test", mnist=None, limit=None, batch
         total += tf.reduce_sum(distance, axis=0).numpy()
         count += int(images.shape[0])
     return [float(v) for v in total / max(count, 1)]
+
+
+def path_count_errors(model, dataset, counts=(1, 2, 5, 10), repeats=3):
+    """Where the gap between the mean path and several sampled paths comes from.
+
+    Each image is answered along its mean path, and along ``repeats`` x ``max(counts)``
+    sampled paths. For a count ``k``, the sampled paths of a repeat are split into
+    ``max(counts) // k`` disjoint groups of ``k``; a group answers with the argmax of its paths'
+    mean class probabilities (what ``mc_samples=k`` evaluates), and the group's test error is
+    measured over the whole data set. ``k = 1`` is one sampled path, so ``errors[0]`` against
+    ``mean_path`` tells whether the mean path looks as well as a typical single path.
+
+    Args:
+      model: a built :class:`ram.model.RecurrentAttentionModel` (its ``mc_samples`` is ignored).
+      dataset: yields ``(images, labels)``: ``[B, H, W, C]`` float32 in [0, 1], ``[B]`` or ``[B, 1]`` int.
+      counts: increasing path counts, each dividing ``max(counts)``.
+      repeats: independent draws of ``max(counts)`` paths per image.
+
+    Returns:
+      dict: ``images`` (count); ``mean_path`` (error %); ``counts``; ``errors`` and
+      ``errors_sd`` (% per count: mean and standard deviation over its groups and repeats);
+      ``mean_wrong_paths_right`` and ``mean_right_paths_wrong`` (% of images where the mean
+      path and the first repeat's ``max(counts)`` paths disagree on being right).
+    """
+    counts = sorted(int(k) for k in counts)
+    paths = counts[-1]
+    if counts[0] < 1 or any(paths % k for k in counts):
+        raise ValueError(f"counts must be positive and divide the largest one, got {counts}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+
+    @tf.function(jit_compile=True)
+    def mean_path_answers(images):
+        return tf.argmax(model.forward(images, sample=False)["logits"], -1, output_type=tf.int32)
+
+    @tf.function(jit_compile=True)
+    def sampled_probabilities(images, key):  # [paths, B, classes]
+        tiled = tf.tile(images, [paths, 1, 1, 1])  # path p of image i sits at p * B + i
+        probs = tf.nn.softmax(model.forward(tiled, sample=True, step=key)["logits"])
+        return tf.reshape(probs, [paths, tf.shape(images)[0], -1])
+
+    wrong = {k: np.zeros([repeats, paths // k]) for k in counts}
+    mean_wrong = mean_only_wrong = paths_only_wrong = images_seen = 0
+    for images, labels in dataset:
+        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        mean_is_wrong = (mean_path_answers(images) != labels).numpy()
+        mean_wrong += int(mean_is_wrong.sum())
+        images_seen += int(labels.shape[0])
+        for repeat in range(repeats):
+            # Keys far beyond any training step, so no repeat reuses a training draw.
+            probs = sampled_probabilities(images, tf.constant(2**40 + repeat, tf.int64))
+            for k in counts:
+                grouped = tf.reduce_mean(tf.reshape(probs, [paths // k, k, -1, probs.shape[-1]]), axis=1)
+                group_wrong = tf.argmax(grouped, -1, output_type=tf.int32) != labels[None]
+                wrong[k][repeat] += tf.reduce_sum(tf.cast(group_wrong, tf.float64), axis=1).numpy()
+                if repeat == 0 and k == paths:
+                    paths_wrong = group_wrong.numpy()[0]
+                    mean_only_wrong += int((mean_is_wrong & ~paths_wrong).sum())
+                    paths_only_wrong += int((~mean_is_wrong & paths_wrong).sum())
+    if images_seen == 0:
+        raise ValueError("the data set yielded no images")
+    percent = lambda n: 100.0 * n / images_seen  # noqa: E731
+    return dict(images=images_seen, mean_path=percent(mean_wrong), counts=counts,
+                errors=[float(percent(wrong[k]).mean()) for k in counts],
+                errors_sd=[float(percent(wrong[k]).std()) for k in counts],
+                mean_wrong_paths_right=percent(mean_only_wrong), mean_right_paths_wrong=percent(paths_only_wrong))
