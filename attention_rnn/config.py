@@ -21,6 +21,9 @@ class AttributeConfig(JsonConfig):
     existed describes a network without them.
     ``head_query``: the query also feeds the head (ours until now); False is PAN's head, where
     it reaches the answer only through the masks (not available for ``attention="none"``).
+    ``mask_norm``: each mask is divided by its mean over locations before it multiplies the
+    features (see :class:`attention_rnn.model.AttributeNetwork`); not in the paper, a remedy
+    for masks that drift shut. A ``config.json`` written before it existed means False.
     ``warmup_epochs``, ``warmup_learning_rate``: train the first ``warmup_epochs`` epochs at
     ``warmup_learning_rate``, then at ``learning_rate`` (a step, counted in optimizer steps);
     0 and None for no warm-up. Both are set or neither.
@@ -35,6 +38,7 @@ class AttributeConfig(JsonConfig):
     batch_norm: bool = True
     dropout: float = 0.0
     head_query: bool = True
+    mask_norm: bool = False
     batch_size: int = 32
     epochs: int = 10
     learning_rate: float = 1e-3
@@ -48,11 +52,11 @@ class AttributeConfig(JsonConfig):
     # A checkpoint is only valid for these (the data set may change: a model trained on MREF can
     # be fine-tuned on MBG).
     MODEL = "attribute"
-    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task", "batch_norm", "head_query")
-    LATER_ARCHITECTURE = ("task", "batch_norm", "head_query")
+    ARCHITECTURE = ("attention", "filters", "units", "hidden", "task", "batch_norm", "head_query", "mask_norm")
+    LATER_ARCHITECTURE = ("task", "batch_norm", "head_query", "mask_norm")
     # What a field added later meant before it existed.
     BEFORE_FIELD = {"batch_norm": False, "dropout": 0.0, "head_query": True, "warmup_epochs": 0,
-                    "warmup_learning_rate": None}
+                    "warmup_learning_rate": None, "mask_norm": False}
 
     @classmethod
     def from_json(cls, text):
@@ -88,7 +92,7 @@ class AttributeConfig(JsonConfig):
     def model_kwargs(self):
         return dict(attention=self.attention, filters=self.filters, units=self.units, hidden=self.hidden,
                     seed=self.seed, num_classes=NUM_ANSWERS[self.task], batch_norm=self.batch_norm,
-                    dropout=self.dropout, head_query=self.head_query)
+                    dropout=self.dropout, head_query=self.head_query, mask_norm=self.mask_norm)
 
     @property
     def query_size(self):

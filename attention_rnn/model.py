@@ -37,6 +37,15 @@ class AttributeNetwork(keras.Model):
     the attended features shrink by the masks' product, about 0.5^4 at initialisation).
     ``dropout`` is applied to the pooled vector before the head (PAN: 0.5).
 
+    ``mask_norm=True`` (not in the paper) divides each mask by its mean over locations before it
+    multiplies the features. With batch normalisation after the masked map, a mask's overall
+    level is rescaled away: a free direction along which Adam's normalised steps let a sigmoid
+    mask drift shut (near 0 everywhere), where its gradient, scaled by ``sigmoid'``, is nearly
+    gone. Divided by its mean, the level is fixed by construction, and a mask near 0 keeps a
+    gradient of order one (``sigmoid(z) / mean`` behaves like ``exp(z) / mean``, a softmax).
+    The masks returned for pictures and correctness are the layers' own (correctness does not
+    depend on their scale).
+
     ``head_query=False`` is PAN's head: the pooled features alone (no query embedding), so the
     query reaches the answer only through the masks, which must then pick the target out.
     With the query at the head the network can answer without focused masks; ``none`` (no
@@ -51,14 +60,14 @@ class AttributeNetwork(keras.Model):
     """
 
     def __init__(self, attention="arnn", filters=32, units=32, num_classes=5, hidden=64, seed=0, batch_norm=False,
-                 dropout=0.0, head_query=True, **kwargs):
+                 dropout=0.0, head_query=True, mask_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.attention_kind, self.filters, self.units = attention, filters, units
         self.num_classes, self.hidden, self.seed = num_classes, hidden, seed
         self.batch_norm, self.dropout = bool(batch_norm), float(dropout)
         if not head_query and attention == "none":
             raise ValueError("head_query=False needs an attention: without one the query reaches nothing")
-        self.head_query = bool(head_query)
+        self.head_query, self.mask_norm = bool(head_query), bool(mask_norm)
         self.norms = ([keras.layers.BatchNormalization(name=f"norm{k}") for k in range(4)] if self.batch_norm
                       else [None] * 4)
         self.head_dropout = keras.layers.Dropout(self.dropout, seed=seed, name="head_dropout") if self.dropout else None
@@ -81,6 +90,8 @@ class AttributeNetwork(keras.Model):
             if attention is not None:
                 mask = attention(x, queries)
                 masks.append(mask)
+                if self.mask_norm:
+                    mask = mask / (tf.reduce_mean(mask, axis=[1, 2], keepdims=True) + 1e-6)
                 x = x * mask
             if self.norms[k] is not None and k < 3:
                 x = self.norms[k](x, training=training)
@@ -98,7 +109,8 @@ class AttributeNetwork(keras.Model):
         config = super().get_config()
         config.update(attention=self.attention_kind, filters=self.filters, units=self.units,
                       num_classes=self.num_classes, hidden=self.hidden, seed=self.seed,
-                      batch_norm=self.batch_norm, dropout=self.dropout, head_query=self.head_query)
+                      batch_norm=self.batch_norm, dropout=self.dropout, head_query=self.head_query,
+                      mask_norm=self.mask_norm)
         return config
 
 

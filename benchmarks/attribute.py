@@ -8,6 +8,7 @@ mask correctness, of each attention type on MREF / MDIST / MBG, with the same ba
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn \\
         --warmup_epochs 3 --warmup_lr 3e-4 --patience 10         # 3 epochs at 3e-4, then --lr
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --units 16   # t = 16
+    python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --mask_norm  # masks / their mean
 
 Protocol (Sec. 4.1, with PAN's query rows, see ``data/attributes.py``): 30,000 training,
 10,000 validation and 10,000 test query rows; each model trains until its validation accuracy
@@ -61,6 +62,8 @@ flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
                   "(see examples.attribute; NONE always keeps it).")
+flags.DEFINE_bool("mask_norm", False, "Masks divided by their mean over locations (see examples.attribute); "
+                  "such runs get their own directory and rows.")
 flags.DEFINE_float("dropout", 0.0, "Dropout before the head.", lower_bound=0, upper_bound=0.99)
 flags.DEFINE_enum("backgrounds", "photos", ["photos", "fields", "sun397"],
                   "MBG backgrounds (see data/backgrounds.py); runs on other than photos get their own directory.")
@@ -92,6 +95,7 @@ def run_one(dataset, attention, mnist, backgrounds):
                              warmup_learning_rate=FLAGS.warmup_lr, units=FLAGS.units, train_size=FLAGS.train_size,
                              validation_size=FLAGS.validation_size, batch_norm=FLAGS.batch_norm,
                              dropout=FLAGS.dropout, head_query=FLAGS.head_query or attention == "none",
+                             mask_norm=FLAGS.mask_norm,
                              seed=FLAGS.seed)
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
     source = FLAGS.backgrounds if dataset == "mbg" else None
@@ -120,7 +124,7 @@ def run_one(dataset, attention, mnist, backgrounds):
                 batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout, learning_rate=config.learning_rate,
                 warmup_epochs=config.warmup_epochs, warmup_learning_rate=config.warmup_learning_rate,
-                units=config.units, train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
+                units=config.units, mask_norm=config.mask_norm, train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=trained < FLAGS.epochs and patience_spent(run_dir, FLAGS.patience, FLAGS.min_epochs),
                 accuracy=result["accuracy"],
                 accuracy_by_scale={k: v["accuracy"] for k, v in result["by_scale"].items()},

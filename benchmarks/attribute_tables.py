@@ -21,7 +21,8 @@ VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "learning_rate": ("_lr{}", "learning rate {}"),
             "warmup_epochs": ("_warmup{}", "{} warm-up epochs"),
             "warmup_learning_rate": ("_at{}", "warm-up at {}"),
-            "units": ("_units{}", "{} attention units")}
+            "units": ("_units{}", "{} attention units"),
+            "mask_norm": ("_masknorm", "masks divided by their mean")}
 
 
 def _default(field):

@@ -45,6 +45,8 @@ flags.DEFINE_float("dropout", 0.0, "Dropout on the pooled features before the he
                    upper_bound=0.99)
 flags.DEFINE_bool("head_query", True, "Feed the query to the head too; --nohead_query is PAN's head, where the "
                   "query reaches the answer only through the masks (needs an attention).")
+flags.DEFINE_bool("mask_norm", False, "Divide each mask by its mean over locations before it multiplies the "
+                  "features (not in the paper: a remedy for masks that drift shut behind batch normalisation).")
 flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
 flags.DEFINE_integer("train_size", None, "Training query rows (default all 30,000; about 7 per image).", lower_bound=1)
 flags.DEFINE_integer("validation_size", None, "Validation query rows (default all 10,000).", lower_bound=1)
@@ -102,7 +104,7 @@ def run():
                                  warmup_epochs=FLAGS.warmup_epochs, warmup_learning_rate=FLAGS.warmup_lr,
                                  train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
                                  batch_norm=FLAGS.batch_norm, dropout=FLAGS.dropout,
-                                 head_query=FLAGS.head_query, seed=FLAGS.seed)
+                                 head_query=FLAGS.head_query, mask_norm=FLAGS.mask_norm, seed=FLAGS.seed)
         print(f"training the attribute network ({config.attention} attention) on {config.dataset} "
               f"({config.task} task) into {model_dir}")
         note = training.data_note(config, backgrounds)

@@ -100,3 +100,16 @@ def test_latent_size_rows_and_runs_stay_apart():
     assert "| nctx (16 attention units) |" in format_tables(merged)
     assert variant_suffix(AttributeConfig(attention="arnn", units=16)) == "_units16"
     assert variant_suffix(AttributeConfig(attention="arnn", units=32)) == ""
+
+
+def test_mask_norm_rows_and_runs_stay_apart():
+    from attention_rnn.config import AttributeConfig
+    from benchmarks.attribute_tables import variant_suffix
+
+    normed = dict(_row(True, 0.9), mask_norm=True)
+    merged = merge_rows([_row(True, 0.5)], [normed])  # a row without the key: masks as they are
+    assert len(merged) == 2
+    assert "| nctx (masks divided by their mean) |" in format_tables(merged)
+    assert variant_suffix(AttributeConfig(attention="arnn", mask_norm=True)) == "_masknorm"
+    old = AttributeConfig.from_json('{"attention": "arnn", "batch_norm": true}')
+    assert old.mask_norm is False

@@ -15,9 +15,9 @@ def _batches(count=2, batch=4, seed=0):
             for _ in range(count)]
 
 
-def _network(attention="ctx"):
+def _network(attention="ctx", mask_norm=False):
     tf.keras.utils.set_random_seed(0)
-    model = AttributeNetwork(attention=attention, filters=4, units=4, hidden=8, batch_norm=True)
+    model = AttributeNetwork(attention=attention, filters=4, units=4, hidden=8, batch_norm=True, mask_norm=mask_norm)
     model((tf.zeros([1, 32, 32, 3]), tf.zeros([1, 10])))
     return model
 
@@ -51,6 +51,29 @@ def test_a_saturated_mask_shows_as_closed_and_nearly_without_gradient():
     assert closed_report["mask_mean"][1] < 1e-4 and closed_report["mask_std"][1] < 1e-4
     assert live_report["mask_mean"][1] > 0.1
     assert closed_report["gradient_norm"]["attention1"] < 1e-2 * live_report["gradient_norm"]["attention1"]
+
+
+def test_a_mask_divided_by_its_mean_keeps_its_gradient_when_closed():
+    live, closed = _network(mask_norm=True), _network(mask_norm=True)
+    closed.attentions[1].score.bias.assign([-12.0])
+    live_report = mask_and_gradient_report(live, _batches())
+    closed_report = mask_and_gradient_report(closed, _batches())
+    assert closed_report["mask_mean"][1] < 1e-4  # as closed as above ...
+    # ... but its level is divided away, so its shape still gets a gradient of the live one's order.
+    assert closed_report["gradient_norm"]["attention1"] > 0.1 * live_report["gradient_norm"]["attention1"]
+
+
+def test_mask_norm_changes_the_answer_and_round_trips():
+    images, _ = _batches(count=1)[0]
+    plain, normed = _network(), _network(mask_norm=True)
+    normed.set_weights(plain.get_weights())
+    assert not np.allclose(plain(images).numpy(), normed(images).numpy())
+    config = normed.get_config()
+    assert config["mask_norm"] is True
+    rebuilt = AttributeNetwork.from_config(config)
+    rebuilt(images)
+    rebuilt.set_weights(normed.get_weights())
+    np.testing.assert_allclose(rebuilt(images).numpy(), normed(images).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_no_attention_and_no_batches():
