@@ -1,6 +1,6 @@
 """Where the gap between RAM's mean path and its 10-path average comes from.
 
-    python -m benchmarks.ram_paths --runs runs/reproduce/clutter_lstm_paths4_loo_batch32_epochdecay_90min_seed0
+    python -m benchmarks.ram_paths --runs runs/ram_reproduce/clutter_lstm_paths4_loo_batch32_epochdecay_90min_seed0
     python -m benchmarks.ram_paths --runs RUN_A,RUN_B --counts 1,2,5,10 --repeats 3
 
 For each trained run directory (of ``benchmarks.ram_reproduce``, ``benchmarks.ram_recipe`` or
@@ -33,13 +33,12 @@ flags.mark_flag_as_required("runs")
 
 
 def _counts():
+    from ram.evaluation import checked_path_counts
+
     try:
-        counts = sorted(int(k) for k in FLAGS.counts)
-    except ValueError:
-        raise app.UsageError(f"--counts must be integers, got {','.join(FLAGS.counts)}")
-    if not counts or counts[0] < 1 or any(counts[-1] % k for k in counts):
-        raise app.UsageError(f"--counts must be positive and divide the largest, got {','.join(FLAGS.counts)}")
-    return counts
+        return checked_path_counts(FLAGS.counts)
+    except ValueError:  # not integers, or not dividing the largest
+        raise app.UsageError(f"--counts must be positive integers that divide the largest, got {','.join(FLAGS.counts)}")
 
 
 def measure(run_dir, counts, mnist):

@@ -52,6 +52,14 @@ def glimpse_distances(model, config, split="test", mnist=None, limit=None, batch
     return [float(v) for v in total / max(count, 1)]
 
 
+def checked_path_counts(counts):
+    """``counts`` as sorted ints; ValueError unless each is positive and divides the largest."""
+    counts = sorted(int(k) for k in counts)
+    if not counts or counts[0] < 1 or any(counts[-1] % k for k in counts):
+        raise ValueError(f"counts must be positive and divide the largest one, got {counts}")
+    return counts
+
+
 def path_count_errors(model, dataset, counts=(1, 2, 5, 10), repeats=3):
     """Where the gap between the mean path and several sampled paths comes from.
 
@@ -74,10 +82,8 @@ def path_count_errors(model, dataset, counts=(1, 2, 5, 10), repeats=3):
       ``mean_wrong_paths_right`` and ``mean_right_paths_wrong`` (% of images where the mean
       path and the first repeat's ``max(counts)`` paths disagree on being right).
     """
-    counts = sorted(int(k) for k in counts)
+    counts = checked_path_counts(counts)
     paths = counts[-1]
-    if counts[0] < 1 or any(paths % k for k in counts):
-        raise ValueError(f"counts must be positive and divide the largest one, got {counts}")
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
 
