@@ -137,3 +137,19 @@ def test_continue_from_refuses_a_recipe_that_does_not_fit_or_was_never_trained(t
     for result in (clash, missing):
         assert "Traceback" not in result.stderr
     assert os.listdir(tmp_path) == []  # nothing trained, nothing written
+
+
+def test_a_second_seed_gets_its_own_row_and_says_so():
+    first, second = _row("translate", 1.37, "lstm+epochdecay"), _row("translate", 1.25, "lstm+epochdecay")
+    first["seed"], second["seed"] = 0, 1
+    legacy = _row("translate", 1.5, "lstm+epochdecay")  # rows written before seeds were keyed: seed 0
+    assert row_key(legacy) == row_key(first)
+    rows = {row_key(r): r for r in (second, first)}
+    assert len(rows) == 2
+    lines = format_table(sorted(rows.values(), key=row_order)).splitlines()
+    assert lines[2].startswith("| translate | lstm+epochdecay | 6 |")
+    assert lines[3].startswith("| translate | lstm+epochdecay, seed 1 | 6 |")
+    # the defaults' recipe under another seed also names its seed
+    other = _row("center", 1.1)
+    other["seed"] = 2
+    assert format_table([other]).splitlines()[2].startswith("| center | defaults, seed 2 | 6 |")
