@@ -15,7 +15,8 @@ the learned policy and for random locations. Rows go to ``docs/results/ram_repro
 ``--variant`` trains a recipe variant of ``benchmarks.ram_recipe`` instead (atoms joined by
 ``+``, e.g. ``paths4+loo+batch32``: 32 images x 4 sampled paths per step with a leave-one-out
 baseline) into its own run directory; its rows carry ``variant`` and sit beside the defaults'
-rows (``variant`` absent), and the table gains a variant column.
+rows (``variant`` absent), and the table gains a variant column. ``--seed`` other than 0 trains
+its own run (``..._seed<N>``) and row: rows are keyed by task, recipe and seed.
 
 Resumable: the training time is summed over sittings (``train_time.json`` in each run), so a
 killed benchmark re-run with the same command continues where it stopped, and a finished task
