@@ -175,17 +175,22 @@ def continued_recipe(continue_from, variant):
     return before
 
 
+def row_seed(row):
+    """The row's seed: rows written before seeds were recorded are seed 0's."""
+    return row.get("seed", 0)
+
+
 def row_key(row):
     """A row is one task under one recipe and seed: the data set's defaults (no ``variant``) or a
-    variant, trained from the start or continuing another recipe's run (``continued_from``).
-    Rows without ``seed`` are seed 0's, so a second seed's row sits beside the first's."""
-    return row["task"], row.get("variant"), row.get("continued_from"), row.get("seed", 0)
+    variant, trained from the start or continuing another recipe's run (``continued_from``), so a
+    second seed's row sits beside the first's."""
+    return row["task"], row.get("variant"), row.get("continued_from"), row_seed(row)
 
 
 def row_order(row):
     """Paper order of the tasks, the defaults' row before its variants, seeds in order."""
     return (list(PAPER_ERROR).index(row["task"]), row.get("variant") or "", row.get("continued_from") or "",
-            row.get("seed", 0))
+            row_seed(row))
 
 
 def separator(header):
@@ -196,13 +201,13 @@ def separator(header):
 def format_reproduce_table(rows, mc_samples=10):
     """benchmarks.ram_reproduce's markdown tables of ``rows``: errors against paper and target,
     then glimpse distances."""
-    with_variant = any(r.get("variant") or r.get("seed", 0) for r in rows)
+    with_variant = any(r.get("variant") or row_seed(r) for r in rows)
 
     def task_cell(r):
         if not with_variant:
             return r["task"]
         after = f", after {r['continued_from']}" if r.get("continued_from") else ""
-        seed = f", seed {r['seed']}" if r.get("seed", 0) else ""
+        seed = f", seed {row_seed(r)}" if row_seed(r) else ""
         return f"{r['task']} | {r.get('variant') or 'defaults'}{after}{seed}"
 
     head = "| task | variant" if with_variant else "| task"
