@@ -9,6 +9,7 @@ mask correctness, of each attention type on MREF / MDIST / MBG, with the same ba
         --warmup_epochs 3 --warmup_lr 3e-4 --patience 10         # 3 epochs at 3e-4, then --lr
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --units 16   # t = 16
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --mask_norm  # masks / their mean
+    python -m benchmarks.attribute --task inverse --datasets mdist --attentions ctx --mask_norm --seed 1  # a replicate
 
 Protocol (Sec. 4.1, with PAN's query rows, see ``data/attributes.py``): 30,000 training,
 10,000 validation and 10,000 test query rows; each model trains until its validation accuracy
@@ -24,7 +25,8 @@ stand-in backgrounds.
 MBG uses ``--backgrounds`` (default ``photos``, the labelled offline stand-in of
 ``data/backgrounds.py``; every MBG row carries its label).
 
-Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>[_<backgrounds>]`` and resumes when the
+Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>[<variant>][_<backgrounds>]`` (the
+variant names what differs from the defaults, e.g. ``_units16_masknorm_seed1``) and resumes when the
 benchmark is rerun (over as many sittings as it takes); a run that has stopped is only
 evaluated. Rows go to ``--results`` (default ``docs/results/attribute.json``) after each run, merged with the
 rows already there; each names the commit its run's first sitting started from.
@@ -72,7 +74,8 @@ flags.DEFINE_float("minutes", None, "Optional training-time cap per run (then sa
 flags.DEFINE_string("model_dir", "runs/bench_attribute", "Parent directory of the runs.")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Rendered-split cache.")
 flags.DEFINE_string("results", "docs/results/attribute.json", "Where the rows are written ('' for nowhere).")
-flags.DEFINE_integer("seed", 0, "Seed.")
+flags.DEFINE_integer("seed", 0, "Seed of the data draw (every split) and of the initialisation; runs at other "
+                     "than 0 get their own directory and rows, so a second seed is a replicate.")
 flags.DEFINE_bool("evaluate_only", False, "Skip training; evaluate the runs already in --model_dir.")
 FLAGS = flags.FLAGS
 
@@ -124,7 +127,7 @@ def run_one(dataset, attention, mnist, backgrounds):
                 batch_norm=config.batch_norm,
                 head_query=config.head_query, dropout=config.dropout, learning_rate=config.learning_rate,
                 warmup_epochs=config.warmup_epochs, warmup_learning_rate=config.warmup_learning_rate,
-                units=config.units, mask_norm=config.mask_norm,
+                units=config.units, mask_norm=config.mask_norm, seed=config.seed,
                 train_queries=FLAGS.train_size or 30_000, epochs=trained, best_epoch=trained - stale,
                 stopped_early=trained < FLAGS.epochs and patience_spent(run_dir, FLAGS.patience, FLAGS.min_epochs),
                 accuracy=result["accuracy"],

@@ -22,7 +22,8 @@ VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "warmup_epochs": ("_warmup{}", "{} warm-up epochs"),
             "warmup_learning_rate": ("_at{}", "warm-up at {}"),
             "units": ("_units{}", "{} attention units"),
-            "mask_norm": ("_masknorm", "masks divided by their mean")}
+            "mask_norm": ("_masknorm", "masks divided by their mean"),
+            "seed": ("_seed{}", "seed {}")}  # data draw and initialisation: a replicate, not a variant
 
 
 def _default(field):

@@ -113,3 +113,15 @@ def test_mask_norm_rows_and_runs_stay_apart():
     assert variant_suffix(AttributeConfig(attention="arnn", mask_norm=True)) == "_masknorm"
     old = AttributeConfig.from_json('{"attention": "arnn", "batch_norm": true}')
     assert old.mask_norm is False
+
+
+def test_a_second_seed_gets_its_own_run_and_row():
+    from attention_rnn.config import AttributeConfig
+    from benchmarks.attribute_tables import variant_suffix
+
+    replicate = dict(_row(True, 0.8), seed=1)
+    merged = merge_rows([_row(True, 0.5)], [replicate, dict(_row(True, 0.6), seed=0)])
+    assert sorted(r["accuracy"] for r in merged) == [0.6, 0.8]  # a row without the key was seed 0
+    assert "| nctx (seed 1) |" in format_tables(merged)
+    assert variant_suffix(AttributeConfig(attention="ctx", mask_norm=True, seed=1)) == "_masknorm_seed1"
+    assert variant_suffix(AttributeConfig(attention="ctx", seed=0)) == ""
