@@ -8,12 +8,17 @@ Prints each model's test error and the first epoch whose validation error is <= 
 Target: CRAM with the clue below RAM. The paper left these results as work in progress.
 ``--models cram_saliency,cram_none,ram,ram_time`` adds RAM at equal *wall time* (RAM's step
 is far cheaper, so it runs many more epochs in the same time).
+
+Each model's run lives in ``--model_dir/<model>[_glimpses<n>][_limit<n>][_seed<n>]`` (the
+parts that differ from the defaults) and resumes when the benchmark is rerun.
 """
 
 import os
 import time
 
 from absl import app, flags, logging
+
+from benchmarks.results import run_name
 
 flags.DEFINE_integer("epochs", 10, "Epochs per model (the equal budget).", lower_bound=1)
 flags.DEFINE_integer("limit", None, "First N images of each split (default all).", lower_bound=1)
@@ -44,7 +49,8 @@ def main(_):
     mnist = data.load_mnist()
     rows = []
     for name in FLAGS.models:
-        run_dir = os.path.join(FLAGS.model_dir, name)
+        run_dir = os.path.join(FLAGS.model_dir, run_name(name, glimpses=(FLAGS.glimpses, 8), limit=(FLAGS.limit, None),
+                                                         seed=(FLAGS.seed, 0)))
         print(f"\n== {name}", flush=True)
         start = time.monotonic()
         if name in ("ram", "ram_time"):

@@ -5,12 +5,16 @@ convolutional encoder, and against mean-colour fill; hole L1, PSNR and SSIM on t
     python -m benchmarks.cram_inpaint --svhn_source tfds --epochs 10       # real SVHN (internet)
 
 Target: CRAM beats both baselines on PSNR. Offline, results are on the labelled stand-in.
+CRAM's run lives in ``--model_dir/cram[_source<name>][_limit<n>][_seed<n>]`` (the parts that
+differ from the defaults) and resumes when the benchmark is rerun; the baselines retrain.
 """
 
 import os
 import time
 
 from absl import app, flags, logging
+
+from benchmarks.results import run_name
 
 flags.DEFINE_integer("epochs", 10, "Epochs per trained model (the equal budget).", lower_bound=1)
 flags.DEFINE_integer("limit", None, "First N images of each split (default all).", lower_bound=1)
@@ -40,7 +44,8 @@ def main(_):
     rows = []
     print("== CRAM", flush=True)
     start = time.monotonic()
-    run_dir = os.path.join(FLAGS.model_dir, "cram")
+    run_dir = os.path.join(FLAGS.model_dir, run_name("cram", source=(FLAGS.svhn_source, "standin"),
+                                                     limit=(FLAGS.limit, None), seed=(FLAGS.seed, 0)))
     training.train(config, run_dir, mnist=mnist, limit=FLAGS.limit, verbose=2, svhn_dir=FLAGS.svhn_dir)
     model, _ = training.load_trained(run_dir)
     rows.append(("CRAM", evaluate_inpainting(model.complete, test), time.monotonic() - start))

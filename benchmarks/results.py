@@ -1,4 +1,5 @@
-"""What every benchmark's results file carries: the commit that produced it, written atomically."""
+"""What every benchmark's results file carries (the commit that produced it, written atomically),
+and how a benchmark names the run directories it resumes."""
 
 import json
 import os
@@ -53,3 +54,14 @@ def read_json(path):
             return json.load(f)
     except (OSError, ValueError):
         return []
+
+
+def run_name(base, **settings):
+    """``base``, or e.g. ``"cram_saliency_limit20000_seed1"``: one ``_<name><value>`` for each
+    setting given as ``(value, default)`` whose value is not its default, in the order given.
+
+    A benchmark resumes the run it finds under a name, so every setting that changes the data
+    or the draw (seed, subset, source) must be in the name: otherwise ``--seed 1`` would resume,
+    or only re-evaluate, the seed-0 run. Runs at the defaults keep the bare name.
+    """
+    return base + "".join(f"_{name}{value}" for name, (value, default) in settings.items() if value != default)
