@@ -5,9 +5,12 @@ protocol would cost on this machine.
 
 Each model (:class:`attention_rnn.AttributeNetwork`, the build ``examples.attribute`` trains)
 is timed with and without XLA on one fixed batch of 100x100 images (``train_on_batch`` after
-two warm-up steps), all in one run, and keeps its faster setting. Printed per type: images/s,
-the step's cost relative to NONE (the same base CNN without attention), and the projected hours
-per model for the protocol of Table 1 (``--train_rows`` x ``--epochs``, plus one validation
+two warm-up steps), all in one run, and keeps its faster setting. Every model is built once and
+timed in ``--repeats`` interleaved rounds (NONE, SAN, ..., then NONE again, ...); each keeps the
+fastest of its rounds' medians, so a burst of load on a shared host slows one round of every
+model rather than all rounds of one, and the ratios to NONE move less between runs. Printed per
+type: images/s, the step's cost relative to NONE (the same base CNN without attention), and the
+projected hours per model for the protocol of Table 1 (``--train_rows`` x ``--epochs``, plus one validation
 pass of ``--validation_rows`` per epoch at the forward-only cost, taken as a third of a step).
 The issue's target: ARNN at most 4x NONE.
 
@@ -28,7 +31,9 @@ from examples.flag_checks import require_known
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
 flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t).", lower_bound=1)
-flags.DEFINE_integer("steps", 20, "Timed steps per setting (after two warm-up steps).", lower_bound=1)
+flags.DEFINE_integer("steps", 20, "Timed steps per setting and round (after two warm-up steps).", lower_bound=1)
+flags.DEFINE_integer("repeats", 3, "Interleaved rounds of --steps per setting; the fastest round's median counts.",
+                     lower_bound=1)
 flags.DEFINE_enum("xla", "both", ["both", "on", "off"], "Time with XLA, without, or both (keep the faster).")
 flags.DEFINE_integer("train_rows", 30_000, "Training query rows of the protocol.", lower_bound=1)
 flags.DEFINE_integer("validation_rows", 10_000, "Validation query rows of the protocol.", lower_bound=0)
@@ -40,8 +45,12 @@ FLAGS = flags.FLAGS
 require_known("attentions", "attention_rnn.config:ATTENTIONS", "attention")
 
 
-def step_seconds(attention, jit, batch, steps, units=32):
-    """Median seconds of one training step of ``attention`` at ``batch`` (XLA iff ``jit``)."""
+def step_timer(attention, jit, batch, units=32):
+    """Build the training step of ``attention`` at ``batch`` (XLA iff ``jit``) and warm it up.
+
+    Returns a function of ``steps`` giving the median seconds of that many further steps, so one
+    model can be timed in several rounds between other models' rounds.
+    """
     import numpy as np
     import tensorflow as tf
 
@@ -55,12 +64,16 @@ def step_seconds(attention, jit, batch, steps, units=32):
     answers = tf.constant(rng.integers(0, 5, batch).astype(np.int32))
     for _ in range(2):
         model.train_on_batch((images, queries), answers)
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_on_batch((images, queries), answers)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+
+    def median_seconds(steps):
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            model.train_on_batch((images, queries), answers)
+            times.append(time.perf_counter() - start)
+        return float(np.median(times))
+
+    return median_seconds
 
 
 def forward_macs(attention, units):
@@ -80,19 +93,27 @@ def forward_macs(attention, units):
 def main(_):
     logging.set_verbosity(logging.WARNING)
     settings = {"both": (False, True), "on": (True,), "off": (False,)}[FLAGS.xla]
+    timers = {(attention, jit): step_timer(attention, jit, FLAGS.batch, FLAGS.units)
+              for attention in FLAGS.attentions for jit in settings}
+    rounds = {key: [] for key in timers}
+    for _ in range(FLAGS.repeats):
+        for key, timer in timers.items():
+            rounds[key].append(timer(FLAGS.steps))
     rows = []
     for attention in FLAGS.attentions:
-        timed = {jit: step_seconds(attention, jit, FLAGS.batch, FLAGS.steps, FLAGS.units) for jit in settings}
+        timed = {jit: min(rounds[attention, jit]) for jit in settings}
         jit = min(timed, key=timed.get)
         rows.append(dict(attention=attention, seconds=timed[jit], jit=jit, timed=timed,
                          forward_macs=forward_macs(attention, FLAGS.units)))
-        print(f"{attention}: " + ", ".join(f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step" for j, s in timed.items()),
-              flush=True)
+        print(f"{attention}: " + ", ".join(
+            f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step (rounds: "
+            + " ".join(f"{t * 1000:.0f}" for t in rounds[attention, j]) + ")" for j, s in timed.items()), flush=True)
     base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
     base_macs = next((r["forward_macs"] for r in rows if r["attention"] == "none"), None)
     steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
-    print(f"\nbatch {FLAGS.batch}, {FLAGS.units} attention units; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation "
-          f"query rows x {FLAGS.epochs} epochs")
+    print(f"\nbatch {FLAGS.batch}, {FLAGS.units} attention units, fastest of {FLAGS.repeats} rounds of {FLAGS.steps} "
+          f"steps; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation query rows x "
+          f"{FLAGS.epochs} epochs")
     print("| attention | setting | images/s | step cost / NONE | forward MMAC / image | MACs / NONE "
           "| hours per model |")
     print("|---|---|---|---|---|---|---|")
@@ -111,7 +132,8 @@ def main(_):
             r.update(images_per_s=FLAGS.batch / r["seconds"], ratio_to_none=r["seconds"] / base if base else None,
                      macs_ratio_to_none=r["forward_macs"] / base_macs if base_macs else None,
                      hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
-                     units=FLAGS.units, timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
+                     units=FLAGS.units, repeats=FLAGS.repeats, steps=FLAGS.steps,
+                     timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
                      commit=results_file.commit())
             r["setting"] = "xla" if r.pop("jit") else "no_xla"
         key = ("attention", "units", "batch")

@@ -25,3 +25,23 @@ def test_unknown_attention_is_a_flag_error_not_a_traceback():
     assert done.returncode != 0
     assert "unknown attention bogus; valid: none, san" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_model_is_timed_in_interleaved_rounds_and_keeps_its_fastest(tmp_path):
+    import json
+    import subprocess
+    import sys
+    results = tmp_path / "speed.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.attribute_speed", "--attentions", "none,san",
+                           "--xla", "off", "--batch", "2", "--units", "4", "--steps", "1", "--repeats", "3",
+                           "--results", str(results)], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(results.read_text())
+    assert [r["attention"] for r in rows] == ["none", "san"]
+    for row in rows:
+        assert row["repeats"] == 3 and row["units"] == 4
+        rounds = next(line for line in done.stdout.splitlines() if line.startswith(row["attention"] + ":"))
+        per_round = [float(t) for t in rounds.split("rounds: ")[1].rstrip(")").split()]
+        assert len(per_round) == 3
+        assert row["seconds"] * 1000 == pytest.approx(min(per_round), abs=0.5)
+    assert rows[0]["ratio_to_none"] == 1.0
