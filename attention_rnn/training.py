@@ -13,7 +13,8 @@ import data
 from attention_rnn import diagnostics, visualize
 from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness, target_box
-from data.attributes import SCALE_BINS, SIZE, background_label, make_attribute_dataset
+from data.attributes import (NUM_ANSWERS, QUERY_SIZE, SCALE_BINS, SIZE, answer_name, background_label,
+                             make_attribute_dataset, query_name)
 from trainkit import RunError, build_optimizers, harness
 
 
@@ -131,13 +132,19 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
     that the paper's Table 2 reports. Both None for ``attention="none"``. To read them:
     ``box_share``, the box's share of the image, is what a uniform mask would score, and
     ``layer_correctness_box`` gives each attended layer's mask alone (upsampled), which shows
-    which layers select the target and which do not.
+    which layers select the target and which do not. ``by_answer`` and ``by_query`` tell a model
+    that answers everything a little worse from one that fails one kind of question outright
+    (on the inverse task, one colour: its rows then all get one default answer).
 
     Returns:
       dict ``accuracy``, ``correctness``, ``correctness_box``, ``box_share``,
       ``layer_correctness_box`` (a list, one per attended layer; empty for ``"none"``),
       ``count``, ``by_scale`` (bin name -> dict ``accuracy``, ``correctness``,
-      ``correctness_box``, ``count``) and ``note`` (the MBG backgrounds label or None).
+      ``correctness_box``, ``count``), ``by_answer`` (one dict per answer class, in class order:
+      ``count``, ``accuracy`` (None without rows), ``confused_with`` (the most frequent wrong
+      prediction for that class, None when there is none) and ``confused_share`` (its share of
+      the class's rows)), ``by_query`` (the same per query class: digit, or colour for the
+      inverse task), ``task`` and ``note`` (the MBG backgrounds label or None).
     """
     ds = dataset(config, split, batch_size, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
                  with_info=True, size=size)
@@ -156,17 +163,20 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
         missing = tf.fill(tf.shape(correct), np.nan)
         return correct, missing, missing, tf.zeros([tf.shape(correct)[0], 0]), area
 
-    hits, shares, box_shares, layer_shares, areas, scales = [], [], [], [], [], []
+    predictions, truths, asked, shares, box_shares, layer_shares, areas, scales = [], [], [], [], [], [], [], []
     for (images, queries, scale, masks), answers in ds:
         predicted, share, box_share, per_layer, area = step(images, queries, masks)
-        hits.append(predicted.numpy() == answers.numpy())
+        predictions.append(predicted.numpy())
+        asked.append(np.argmax(queries.numpy(), axis=-1))
+        truths.append(answers.numpy())
         shares.append(share.numpy())
         box_shares.append(box_share.numpy())
         layer_shares.append(per_layer.numpy())
         areas.append(area.numpy())
         scales.append(scale.numpy())
-    hits, shares, box_shares, layer_shares, areas, scales = map(
-        np.concatenate, (hits, shares, box_shares, layer_shares, areas, scales))
+    predictions, truths, asked, shares, box_shares, layer_shares, areas, scales = map(
+        np.concatenate, (predictions, truths, asked, shares, box_shares, layer_shares, areas, scales))
+    hits = predictions == truths
     has_masks = not np.all(np.isnan(shares))
 
     def mean(values, where=slice(None)):
@@ -181,13 +191,57 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
                               correctness=mean(shares, inside), correctness_box=mean(box_shares, inside))
     return dict(accuracy=float(hits.mean()), correctness=mean(shares), correctness_box=mean(box_shares),
                 box_share=float(areas.mean()), layer_correctness_box=[float(v) for v in layer_shares.mean(axis=0)],
-                count=int(len(hits)), by_scale=by_scale, note=data_note(config, backgrounds))
+                count=int(len(hits)), by_scale=by_scale,
+                by_answer=accuracy_by_answer(predictions, truths, NUM_ANSWERS[config.task]),
+                by_query=accuracy_by_query(hits, asked, QUERY_SIZE[config.task]), task=config.task,
+                note=data_note(config, backgrounds))
+
+
+def accuracy_by_answer(predictions, truths, num_answers):
+    """Per answer class: its rows, their accuracy, and the wrong answer given most often.
+
+    Args:
+      predictions, truths: int arrays ``[N]`` of predicted and true answer classes.
+      num_answers: number of classes (5 colours, or 10 digits for the inverse task).
+
+    Returns:
+      a list of ``num_answers`` dicts ``count``, ``accuracy``, ``confused_with``, ``confused_share``
+      (see :func:`evaluate`).
+    """
+    confusion = np.zeros([num_answers, num_answers], np.int64)
+    np.add.at(confusion, (truths, predictions), 1)
+    rows = []
+    for k, row in enumerate(confusion):
+        count = int(row.sum())
+        wrong = row.copy()
+        wrong[k] = 0
+        other = int(wrong.argmax())
+        rows.append(dict(count=count, accuracy=float(row[k] / count) if count else None,
+                         confused_with=other if wrong[other] else None,
+                         confused_share=float(wrong[other] / count) if count else None))
+    return rows
 
 
 def _correctness_text(row, label):
     if row["correctness"] is None:
         return ""
     return f", {label} {row['correctness']:.3f} (ink), {row['correctness_box']:.3f} (box)"
+
+
+def accuracy_by_query(hits, queries, num_queries):
+    """Per query class (``queries``: int ``[N]``): its rows' ``count`` and ``accuracy`` (None without rows)."""
+    rows = []
+    for k in range(num_queries):
+        inside = queries == k
+        rows.append(dict(count=int(inside.sum()), accuracy=float(hits[inside].mean()) if inside.any() else None))
+    return rows
+
+
+def _answer_text(answer, row, task):
+    text = f"{answer_name(task, answer)} {100 * row['accuracy']:.1f}%"
+    if row["confused_with"] is not None and row["confused_share"] >= 0.05:
+        text += f" (as {answer_name(task, row['confused_with'])} {100 * row['confused_share']:.0f}%)"
+    return text
 
 
 def format_results(results, title):
@@ -202,6 +256,12 @@ def format_results(results, title):
         if row["count"]:
             lines.append(f"  scale {name}: accuracy {row['accuracy']:.4f}" + _correctness_text(row, "correctness")
                          + f"  ({row['count']} rows)")
+    if results.get("by_answer"):
+        lines.append("  by answer: " + ", ".join(_answer_text(k, row, results["task"])
+                                                 for k, row in enumerate(results["by_answer"]) if row["count"]))
+    if results.get("by_query"):
+        lines.append("  by query: " + ", ".join(f"{query_name(results['task'], k)} {100 * row['accuracy']:.1f}%"
+                                                for k, row in enumerate(results["by_query"]) if row["count"]))
     if results["note"]:
         lines.append(f"  ({results['note']})")
     return "\n".join(lines)

@@ -137,7 +137,8 @@ def run_one(dataset, attention, mnist, backgrounds):
                 correctness_box=result["correctness_box"],
                 correctness_box_by_scale={k: v["correctness_box"] for k, v in result["by_scale"].items()},
                 layer_correctness_box=result["layer_correctness_box"], box_share=result["box_share"],
-                test_queries=result["count"], paper_accuracy=paper_accuracy, paper_correctness=paper_correctness,
+                by_answer=result["by_answer"], by_query=result["by_query"], test_queries=result["count"],
+                paper_accuracy=paper_accuracy, paper_correctness=paper_correctness,
                 note=result["note"], train_seconds_this_call=seconds, minutes_cap=FLAGS.minutes,
                 commit=started_at)
 
