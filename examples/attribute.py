@@ -39,7 +39,7 @@ flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --
                      "(0: no warm-up).", lower_bound=0)
 flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
 flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t; 16 trains ARNN "
-                     "about 1.4x faster, see docs/attention_rnn.md#speed).", lower_bound=1)
+                     "1.2-1.5x faster, see docs/attention_rnn.md#speed).", lower_bound=1)
 flags.DEFINE_bool("batch_norm", True, "Batch normalisation after each attended stack and on the pooled features "
                   "(as Seo et al.'s PAN network); --nobatch_norm for the plain stacks.")
 flags.DEFINE_float("dropout", 0.0, "Dropout on the pooled features before the head (PAN: 0.5).", lower_bound=0,
