@@ -68,16 +68,21 @@ def variant_label(row):
 def merge_rows(older_rows, new_rows):
     """Rows keyed by (dataset, task, attention), the :data:`VARIANTS` fields and the MBG
     backgrounds; a new row
-    replaces the older one with the same key. Rows written before a key existed mean the
-    attribute task and ``AttributeConfig.BEFORE_FIELD``'s values. Returns a list in first-seen
-    order.
+    replaces the older one with the same key, but keeps its training seconds when it has none
+    (a row of ``--evaluate_only``, or of a run that had finished, trained nothing this call).
+    Rows written before a key existed mean the attribute task and
+    ``AttributeConfig.BEFORE_FIELD``'s values. Returns a list in first-seen order.
     """
     def key(row):
         return (row["dataset"], row.get("task", "attribute"), row["attention"], row.get("backgrounds")) + tuple(
             _variant(row, field) for field in VARIANTS)
 
     merged = {key(r): r for r in older_rows}
-    merged.update({key(r): r for r in new_rows})
+    for row in new_rows:
+        older = merged.get(key(row), {})
+        if row.get("train_seconds_this_call") is None and older.get("train_seconds_this_call") is not None:
+            row = dict(row, train_seconds_this_call=older["train_seconds_this_call"])
+        merged[key(row)] = row
     return list(merged.values())
 
 

@@ -125,3 +125,12 @@ def test_a_second_seed_gets_its_own_run_and_row():
     assert "| nctx (seed 1) |" in format_tables(merged)
     assert variant_suffix(AttributeConfig(attention="ctx", mask_norm=True, seed=1)) == "_masknorm_seed1"
     assert variant_suffix(AttributeConfig(attention="ctx", seed=0)) == ""
+
+
+def test_a_row_that_trained_nothing_keeps_the_training_seconds_of_the_row_it_replaces():
+    trained = dict(_row(True, 0.5), train_seconds_this_call=4100.0)
+    evaluated = dict(_row(True, 0.55), train_seconds_this_call=None)
+    merged = merge_rows([trained], [evaluated])
+    assert len(merged) == 1 and merged[0]["accuracy"] == 0.55 and merged[0]["train_seconds_this_call"] == 4100.0
+    retrained = dict(_row(True, 0.6), train_seconds_this_call=300.0)
+    assert merge_rows(merged, [retrained])[0]["train_seconds_this_call"] == 300.0
