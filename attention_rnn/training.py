@@ -183,17 +183,14 @@ def evaluate(model, config, split="test", size=None, mnist=None, backgrounds=Non
         return float(values[where].mean()) if has_masks and values[where].size else None
 
     bins = np.clip(np.digitize(scales, SCALE_BINS[1:-1]), 0, len(SCALE_BINS) - 2)
-    by_scale = {}
-    for k, name in enumerate(scale_bin_names()):
-        inside = bins == k
-        by_scale[name] = dict(count=int(inside.sum()),
-                              accuracy=float(hits[inside].mean()) if inside.any() else None,
-                              correctness=mean(shares, inside), correctness_box=mean(box_shares, inside))
+    names = scale_bin_names()
+    by_scale = {name: dict(row, correctness=mean(shares, bins == k), correctness_box=mean(box_shares, bins == k))
+                for k, (name, row) in enumerate(zip(names, accuracy_by_group(hits, bins, len(names))))}
     return dict(accuracy=float(hits.mean()), correctness=mean(shares), correctness_box=mean(box_shares),
                 box_share=float(areas.mean()), layer_correctness_box=[float(v) for v in layer_shares.mean(axis=0)],
                 count=int(len(hits)), by_scale=by_scale,
                 by_answer=accuracy_by_answer(predictions, truths, NUM_ANSWERS[config.task]),
-                by_query=accuracy_by_query(hits, asked, QUERY_SIZE[config.task]), task=config.task,
+                by_query=accuracy_by_group(hits, asked, QUERY_SIZE[config.task]), task=config.task,
                 note=data_note(config, backgrounds))
 
 
@@ -228,11 +225,12 @@ def _correctness_text(row, label):
     return f", {label} {row['correctness']:.3f} (ink), {row['correctness_box']:.3f} (box)"
 
 
-def accuracy_by_query(hits, queries, num_queries):
-    """Per query class (``queries``: int ``[N]``): its rows' ``count`` and ``accuracy`` (None without rows)."""
+def accuracy_by_group(hits, groups, num_groups):
+    """Per group ``0 .. num_groups - 1`` (``groups``: int ``[N]``, e.g. query class or scale bin):
+    its rows' ``count`` and ``accuracy`` (None without rows); ``hits``: bool ``[N]``."""
     rows = []
-    for k in range(num_queries):
-        inside = queries == k
+    for k in range(num_groups):
+        inside = groups == k
         rows.append(dict(count=int(inside.sum()), accuracy=float(hits[inside].mean()) if inside.any() else None))
     return rows
 

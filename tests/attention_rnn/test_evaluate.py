@@ -47,8 +47,8 @@ def test_evaluate_reports_ink_and_box_correctness(tmp_path, attention):
     assert np.isfinite(result["correctness_box"])
 
 
-def test_accuracy_by_query_counts_each_query_class():
-    rows = training.accuracy_by_query(np.array([True, False, True, True]), np.array([0, 0, 2, 2]), 3)
+def test_accuracy_by_group_counts_each_group():
+    rows = training.accuracy_by_group(np.array([True, False, True, True]), np.array([0, 0, 2, 2]), 3)
     assert rows == [dict(count=2, accuracy=0.5), dict(count=0, accuracy=None), dict(count=2, accuracy=1.0)]
 
 
