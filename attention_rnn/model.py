@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from attention_rnn.attention import AttentionRNN, BlockAttentionRNN
 from attention_rnn.baselines import LocalAttention, SoftAttention
-from attention_rnn.config import ATTENTIONS
+from attention_rnn.config import ATTENTIONS, default_units
 
 
 def make_attention(kind, units, seed=0, name=None):
@@ -46,6 +46,9 @@ class AttributeNetwork(keras.Model):
     The masks returned for pictures and correctness are the layers' own (correctness does not
     depend on their scale).
 
+    ``units``: of each attention layer (AttentionRNN's latent size ``t``); None is
+    :func:`attention_rnn.config.default_units` of the attention type (16 for AttentionRNN, 32 else).
+
     ``head_query=False`` is PAN's head: the pooled features alone (no query embedding), so the
     query reaches the answer only through the masks, which must then pick the target out.
     With the query at the head the network can answer without focused masks; ``none`` (no
@@ -59,10 +62,11 @@ class AttributeNetwork(keras.Model):
       ``[B, h_k, w_k, 1]`` per attended layer (coarser with depth).
     """
 
-    def __init__(self, attention="arnn", filters=32, units=32, num_classes=5, hidden=64, seed=0, batch_norm=False,
+    def __init__(self, attention="arnn", filters=32, units=None, num_classes=5, hidden=64, seed=0, batch_norm=False,
                  dropout=0.0, head_query=True, mask_norm=False, **kwargs):
         super().__init__(**kwargs)
-        self.attention_kind, self.filters, self.units = attention, filters, units
+        self.attention_kind, self.filters = attention, filters
+        self.units = default_units(attention) if units is None else units
         self.num_classes, self.hidden, self.seed = num_classes, hidden, seed
         self.batch_norm, self.dropout = bool(batch_norm), float(dropout)
         if not head_query and attention == "none":
@@ -75,7 +79,7 @@ class AttributeNetwork(keras.Model):
                       for k in range(4)]
         self.pools = [keras.layers.MaxPooling2D(2, name=f"pool{k}") for k in range(4)]
         attended = [3] if attention == "san" else [0, 1, 2, 3]
-        self.attentions = [make_attention(attention, units, seed + k, name=f"attention{k}") if k in attended
+        self.attentions = [make_attention(attention, self.units, seed + k, name=f"attention{k}") if k in attended
                            else None for k in range(4)]
         self.query_embedding = (keras.layers.Dense(hidden, activation="relu", name="query_embedding")
                                 if self.head_query else None)

@@ -7,7 +7,7 @@ mask correctness, of each attention type on MREF / MDIST / MBG, with the same ba
     python -m benchmarks.attribute --task inverse --datasets mref    # which digit has colour q?
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn \\
         --warmup_epochs 3 --warmup_lr 3e-4 --patience 10         # 3 epochs at 3e-4, then --lr
-    python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --units 16   # t = 16
+    python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --units 32   # t = 32
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions arnn --mask_norm  # masks / their mean
     python -m benchmarks.attribute --task inverse --datasets mdist --attentions ctx --mask_norm --seed 1  # a replicate
 
@@ -26,7 +26,7 @@ MBG uses ``--backgrounds`` (default ``photos``, the labelled offline stand-in of
 ``data/backgrounds.py``; every MBG row carries its label).
 
 Each run lives in ``--model_dir/<dataset>[_inverse]_<attention>[<variant>][_<backgrounds>]`` (the
-variant names what differs from the defaults, e.g. ``_units16_masknorm_seed1``) and resumes when the
+variant names what differs from the defaults, e.g. ``_units32_masknorm_seed1``) and resumes when the
 benchmark is rerun (over as many sittings as it takes); a run that has stopped is only
 evaluated. Rows go to ``--results`` (default ``docs/results/attribute.json``) after each run, merged with the
 rows already there; each names the commit its run's first sitting started from.
@@ -59,8 +59,9 @@ flags.DEFINE_float("lr", 1e-3, "Adam learning rate; runs at other than 1e-3 get 
 flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --warmup_lr, then at --lr; runs "
                      "with a warm-up get their own directory and rows.", lower_bound=0)
 flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
-flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t); runs at other "
-                     "than 32 get their own directory and rows.", lower_bound=1, upper_bound=1024)
+flags.DEFINE_integer("units", None, "Units of each attention layer (AttentionRNN's latent size t); default 16 for "
+                     "the AttentionRNN types, 32 for the others; runs at other than their type's default get "
+                     "their own directory and rows.", lower_bound=1, upper_bound=1024)
 flags.DEFINE_bool("batch_norm", True, "PAN's batch normalisation (see examples.attribute).")
 flags.DEFINE_bool("head_query", True, "The query also feeds the head; --nohead_query is PAN's head "
                   "(see examples.attribute; NONE always keeps it).")

@@ -17,8 +17,9 @@ The issue's target: ARNN at most 4x NONE.
 Beside the times, each model's forward multiply-adds per image, as TensorFlow's graph profiler
 counts them (``float_operation``, halved), and their ratio to NONE's: the step ratio a
 network would have if its ops ran as efficiently as the base CNN's convolutions. AttentionRNN
-with 32 latent features has about 4x NONE's arithmetic, so a step ratio of 4x at that size
-would need its per-diagonal matmuls to beat oneDNN's convolutions.
+with 32 latent features (``--units 32``) has about 4x NONE's arithmetic, so a step ratio of 4x
+at that size would need its per-diagonal matmuls to beat oneDNN's convolutions; at its default
+16 it has about 2x.
 """
 
 import time
@@ -30,7 +31,8 @@ from examples.flag_checks import require_known
 
 flags.DEFINE_list("attentions", ["none", "san", "nctx", "ctx", "arnn", "brnn"], "Attention types to time.")
 flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
-flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t).", lower_bound=1)
+flags.DEFINE_integer("units", None, "Units of each attention layer (AttentionRNN's latent size t); default: each "
+                     "type's own (16 for the AttentionRNN types, 32 for the others).", lower_bound=1)
 flags.DEFINE_integer("steps", 20, "Timed steps per setting and round (after two warm-up steps).", lower_bound=1)
 flags.DEFINE_integer("repeats", 3, "Interleaved rounds of --steps per setting; the fastest round's median counts.",
                      lower_bound=1)
@@ -45,8 +47,9 @@ FLAGS = flags.FLAGS
 require_known("attentions", "attention_rnn.config:ATTENTIONS", "attention")
 
 
-def step_timer(attention, jit, batch, units=32):
-    """Build the training step of ``attention`` at ``batch`` (XLA iff ``jit``) and warm it up.
+def step_timer(attention, jit, batch, units=None):
+    """Build the training step of ``attention`` at ``batch`` (XLA iff ``jit``; ``units`` None: the
+    type's default) and warm it up.
 
     Returns a function of ``steps`` giving the median seconds of that many further steps, so one
     model can be timed in several rounds between other models' rounds.
@@ -99,40 +102,44 @@ def main(_):
     for _ in range(FLAGS.repeats):
         for key, timer in timers.items():
             rounds[key].append(timer(FLAGS.steps))
+    from attention_rnn.config import default_units
+
     rows = []
     for attention in FLAGS.attentions:
+        units = FLAGS.units or default_units(attention)
         timed = {jit: min(rounds[attention, jit]) for jit in settings}
         jit = min(timed, key=timed.get)
-        rows.append(dict(attention=attention, seconds=timed[jit], jit=jit, timed=timed,
-                         forward_macs=forward_macs(attention, FLAGS.units)))
+        rows.append(dict(attention=attention, units=units, seconds=timed[jit], jit=jit, timed=timed,
+                         forward_macs=forward_macs(attention, units)))
         print(f"{attention}: " + ", ".join(
             f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step (rounds: "
             + " ".join(f"{t * 1000:.0f}" for t in rounds[attention, j]) + ")" for j, s in timed.items()), flush=True)
     base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
     base_macs = next((r["forward_macs"] for r in rows if r["attention"] == "none"), None)
     steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
-    print(f"\nbatch {FLAGS.batch}, {FLAGS.units} attention units, fastest of {FLAGS.repeats} rounds of {FLAGS.steps} "
+    print(f"\nbatch {FLAGS.batch}, fastest of {FLAGS.repeats} rounds of {FLAGS.steps} "
           f"steps; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation query rows x "
           f"{FLAGS.epochs} epochs")
-    print("| attention | setting | images/s | step cost / NONE | forward MMAC / image | MACs / NONE "
+    print("| attention | units | setting | images/s | step cost / NONE | forward MMAC / image | MACs / NONE "
           "| hours per model |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['seconds'] / base:.2f}x" if base else "-"
         hours = r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600
         macs = f"{r['forward_macs'] / base_macs:.2f}x" if base_macs else "-"
-        print(f"| {r['attention']} | {'XLA' if r['jit'] else 'no XLA'} | {FLAGS.batch / r['seconds']:,.1f} | {ratio} "
+        units = "-" if r["attention"] == "none" else r["units"]
+        print(f"| {r['attention']} | {units} | {'XLA' if r['jit'] else 'no XLA'} | {FLAGS.batch / r['seconds']:,.1f} | {ratio} "
               f"| {r['forward_macs'] / 1e6:.1f} | {macs} | {hours:.2f} |")
     arnn = next((r for r in rows if r["attention"] == "arnn"), None)
     if base and arnn:
         verdict = "met" if arnn["seconds"] <= 4 * base else "NOT met"
-        print(f"ARNN / NONE step cost: {arnn['seconds'] / base:.2f}x (target <= 4x: {verdict})")
+        print(f"ARNN ({arnn['units']} units) / NONE step cost: {arnn['seconds'] / base:.2f}x (target <= 4x: {verdict})")
     if FLAGS.results:
         for r in rows:
             r.update(images_per_s=FLAGS.batch / r["seconds"], ratio_to_none=r["seconds"] / base if base else None,
                      macs_ratio_to_none=r["forward_macs"] / base_macs if base_macs else None,
                      hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
-                     units=FLAGS.units, repeats=FLAGS.repeats, steps=FLAGS.steps,
+                     repeats=FLAGS.repeats, steps=FLAGS.steps,
                      timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
                      commit=results_file.commit())
             r["setting"] = "xla" if r.pop("jit") else "no_xla"

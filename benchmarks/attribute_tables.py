@@ -15,7 +15,8 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
 
 # Network and training variants a row may differ by: field -> run-directory suffix and table label
 # when the field is not its default ("{}" stands for the value). The defaults, and what a row
-# written before a field meant, are AttributeConfig's (its dataclass defaults and BEFORE_FIELD).
+# written before a field meant, are AttributeConfig's (its dataclass defaults, default_units and
+# BEFORE_FIELD).
 VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "head_query": ("_panhead", "PAN head, no query"),
             "learning_rate": ("_lr{}", "learning rate {}"),
@@ -26,9 +27,11 @@ VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "seed": ("_seed{}", "seed {}")}  # data draw and initialisation: a replicate, not a variant
 
 
-def _default(field):
-    from attention_rnn.config import AttributeConfig
+def _default(field, attention):
+    from attention_rnn.config import AttributeConfig, default_units
 
+    if field == "units":  # the one default that depends on the attention type
+        return default_units(attention)
     return AttributeConfig.__dataclass_fields__[field].default
 
 
@@ -36,16 +39,18 @@ def _variant(row_or_config, field):
     from attention_rnn.config import AttributeConfig
 
     if isinstance(row_or_config, dict):
-        return row_or_config.get(field, AttributeConfig.BEFORE_FIELD.get(field, _default(field)))
+        return row_or_config.get(field, AttributeConfig.BEFORE_FIELD.get(
+            field, _default(field, row_or_config["attention"])))
     return getattr(row_or_config, field)
 
 
 def _changed(row_or_config):
     """(field, suffix, label) of each variant field that is not its default, the value filled in."""
     changed = []
+    attention = row_or_config["attention"] if isinstance(row_or_config, dict) else row_or_config.attention
     for field, (suffix, label) in VARIANTS.items():
         value = _variant(row_or_config, field)
-        if value != _default(field):
+        if value != _default(field, attention):
             shown = f"{value:g}" if isinstance(value, float) else value
             changed.append((field, suffix.format(shown), label.format(shown)))
     return changed

@@ -38,8 +38,9 @@ flags.DEFINE_float("lr", 1e-3, "Adam learning rate.", lower_bound=0)
 flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --warmup_lr, then at --lr "
                      "(0: no warm-up).", lower_bound=0)
 flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
-flags.DEFINE_integer("units", 32, "Units of each attention layer (AttentionRNN's latent size t; 16 trains ARNN "
-                     "1.2-1.5x faster, see docs/attention_rnn.md#speed).", lower_bound=1)
+flags.DEFINE_integer("units", None, "Units of each attention layer (AttentionRNN's latent size t). Default 16 "
+                     "for the AttentionRNN types (32 costs about 1.5x the step time, see docs/attention_rnn.md#speed), "
+                     "32 for the others.", lower_bound=1)
 flags.DEFINE_bool("batch_norm", True, "Batch normalisation after each attended stack and on the pooled features "
                   "(as Seo et al.'s PAN network); --nobatch_norm for the plain stacks.")
 flags.DEFINE_float("dropout", 0.0, "Dropout on the pooled features before the head (PAN: 0.5).", lower_bound=0,

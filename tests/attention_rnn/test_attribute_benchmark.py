@@ -98,8 +98,27 @@ def test_latent_size_rows_and_runs_stay_apart():
     merged = merge_rows([_row(True, 0.5)], [smaller, dict(_row(True, 0.6), units=32)])
     assert sorted(r["accuracy"] for r in merged) == [0.6, 0.7]  # a row without the key had 32 units
     assert "| nctx (16 attention units) |" in format_tables(merged)
-    assert variant_suffix(AttributeConfig(attention="arnn", units=16)) == "_units16"
-    assert variant_suffix(AttributeConfig(attention="arnn", units=32)) == ""
+    # Each type's own default: AttentionRNN's t = 16, the others' 32.
+    assert variant_suffix(AttributeConfig(attention="arnn", units=32)) == "_units32"
+    assert variant_suffix(AttributeConfig(attention="arnn", units=16)) == ""
+    assert variant_suffix(AttributeConfig(attention="ctx", units=16)) == "_units16"
+    assert variant_suffix(AttributeConfig(attention="ctx")) == ""
+    # An AttentionRNN row written before the key existed was trained at 32, no longer its default.
+    older_arnn = {k: v for k, v in dict(_row(True, 0.8), attention="arnn").items() if k != "units"}
+    assert "| arnn (32 attention units) |" in format_tables([older_arnn])
+
+
+def test_attention_units_default_to_each_types_own():
+    from attention_rnn.config import AttributeConfig
+    from attention_rnn.model import AttributeNetwork
+
+    assert [AttributeConfig(attention=a).units for a in ("arnn", "arnn_ind", "arnn_sample", "brnn")] == [16] * 4
+    assert [AttributeConfig(attention=a).units for a in ("none", "san", "nctx", "ctx")] == [32] * 4
+    assert AttributeConfig(attention="arnn", units=8).units == 8
+    # config.json holds the resolved number; one without the key (never written) means 32.
+    assert '"units": 16' in AttributeConfig(attention="arnn").to_json()
+    assert AttributeConfig.from_json('{"attention": "arnn"}').units == 32
+    assert AttributeNetwork("arnn").units == 16 and AttributeNetwork("ctx").units == 32
 
 
 def test_mask_norm_rows_and_runs_stay_apart():
