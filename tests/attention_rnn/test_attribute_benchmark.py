@@ -1,5 +1,7 @@
 """benchmarks.attribute's table: rows of each network or training variant stay apart."""
 
+import pytest
+
 from benchmarks.attribute_tables import format_tables, merge_rows
 
 
@@ -119,6 +121,17 @@ def test_attention_units_default_to_each_types_own():
     assert '"units": 16' in AttributeConfig(attention="arnn").to_json()
     assert AttributeConfig.from_json('{"attention": "arnn"}').units == 32
     assert AttributeNetwork("arnn").units == 16 and AttributeNetwork("ctx").units == 32
+
+
+def test_a_run_made_at_the_old_default_refuses_the_new_one_by_name(tmp_path):
+    from attention_rnn.config import AttributeConfig
+    from trainkit import RunError
+    from trainkit.run_dir import prepare_run_dir
+
+    prepare_run_dir(str(tmp_path), AttributeConfig(attention="arnn", units=32))  # an ARNN run of before
+    with pytest.raises(RunError, match="units: 32 there, 16 now"):
+        prepare_run_dir(str(tmp_path), AttributeConfig(attention="arnn"))
+    prepare_run_dir(str(tmp_path), AttributeConfig(attention="arnn", units=32))  # --units 32 continues it
 
 
 def test_mask_norm_rows_and_runs_stay_apart():
