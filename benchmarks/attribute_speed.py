@@ -8,7 +8,9 @@ is timed with and without XLA on one fixed batch of 100x100 images (``train_on_b
 two warm-up steps), all in one run, and keeps its faster setting. Every model is built once and
 timed in ``--repeats`` interleaved rounds (NONE, SAN, ..., then NONE again, ...); each keeps the
 fastest of its rounds' medians, so a burst of load on a shared host slows one round of every
-model rather than all rounds of one, and the ratios to NONE move less between runs. Printed per
+model rather than all rounds of one, and the ratios to NONE move less between runs (each
+round's ratio, timed seconds apart, is printed for ARNN and kept in every row as
+``ratio_by_round``: its spread is the host's noise). Printed per
 type: images/s, the step's cost relative to NONE (the same base CNN without attention), and the
 projected hours per model for the protocol of Table 1 (``--train_rows`` x ``--epochs``, plus one validation
 pass of ``--validation_rows`` per epoch at the forward-only cost, taken as a third of a step).
@@ -93,7 +95,16 @@ def forward_macs(attention, units):
     return tf.compat.v1.profiler.profile(graph, options=options).total_float_ops / 2
 
 
+def round_ratios(rounds, attention, base, jit, base_jit):
+    """``attention``'s step time over ``base``'s, round by round (each pair timed seconds apart)."""
+    return [t / b for t, b in zip(rounds[attention, jit], rounds[base, base_jit])]
+
+
 def main(_):
+    import numpy as np
+
+    from attention_rnn.config import default_units
+
     logging.set_verbosity(logging.WARNING)
     settings = {"both": (False, True), "on": (True,), "off": (False,)}[FLAGS.xla]
     timers = {(attention, jit): step_timer(attention, jit, FLAGS.batch, FLAGS.units)
@@ -102,8 +113,6 @@ def main(_):
     for _ in range(FLAGS.repeats):
         for key, timer in timers.items():
             rounds[key].append(timer(FLAGS.steps))
-    from attention_rnn.config import default_units
-
     rows = []
     for attention in FLAGS.attentions:
         units = FLAGS.units or default_units(attention)
@@ -115,6 +124,7 @@ def main(_):
             f"{'XLA' if j else 'no XLA'} {s * 1000:.0f} ms/step (rounds: "
             + " ".join(f"{t * 1000:.0f}" for t in rounds[attention, j]) + ")" for j, s in timed.items()), flush=True)
     base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
+    none_jit = next((r["jit"] for r in rows if r["attention"] == "none"), None)
     base_macs = next((r["forward_macs"] for r in rows if r["attention"] == "none"), None)
     steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
     print(f"\nbatch {FLAGS.batch}, fastest of {FLAGS.repeats} rounds of {FLAGS.steps} "
@@ -134,6 +144,9 @@ def main(_):
     if base and arnn:
         verdict = "met" if arnn["seconds"] <= 4 * base else "NOT met"
         print(f"ARNN ({arnn['units']} units) / NONE step cost: {arnn['seconds'] / base:.2f}x (target <= 4x: {verdict})")
+        by_round = round_ratios(rounds, "arnn", "none", arnn["jit"], none_jit)
+        print("  round by round: " + " ".join(f"{x:.2f}x" for x in by_round)
+              + f" (median {np.median(by_round):.2f}x): how far the host's load moved the ratio")
     if FLAGS.results:
         for r in rows:
             r.update(images_per_s=FLAGS.batch / r["seconds"], ratio_to_none=r["seconds"] / base if base else None,
@@ -141,6 +154,7 @@ def main(_):
                      hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
                      repeats=FLAGS.repeats, steps=FLAGS.steps,
                      timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
+                     ratio_by_round=round_ratios(rounds, r["attention"], "none", r["jit"], none_jit) if base else None,
                      commit=results_file.commit())
             r["setting"] = "xla" if r.pop("jit") else "no_xla"
         key = ("attention", "units", "batch")
