@@ -150,6 +150,7 @@ def main(_):
     if FLAGS.results:
         for r in rows:
             r.update(images_per_s=FLAGS.batch / r["seconds"], ratio_to_none=r["seconds"] / base if base else None,
+                     none_images_per_s=FLAGS.batch / base if base else None,  # NONE's row may be replaced later
                      macs_ratio_to_none=r["forward_macs"] / base_macs if base_macs else None,
                      hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
                      repeats=FLAGS.repeats, steps=FLAGS.steps,

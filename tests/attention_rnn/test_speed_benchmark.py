@@ -46,3 +46,4 @@ def test_every_model_is_timed_in_interleaved_rounds_and_keeps_its_fastest(tmp_pa
         assert row["seconds"] * 1000 == pytest.approx(min(per_round), abs=0.5)
     assert rows[0]["ratio_to_none"] == 1.0
     assert rows[0]["ratio_by_round"] == [1.0, 1.0, 1.0] and len(rows[1]["ratio_by_round"]) == 3
+    assert rows[1]["none_images_per_s"] == pytest.approx(rows[0]["images_per_s"])
