@@ -126,6 +126,8 @@ def main(_):
     base = next((r["seconds"] for r in rows if r["attention"] == "none"), None)
     none_jit = next((r["jit"] for r in rows if r["attention"] == "none"), None)
     base_macs = next((r["forward_macs"] for r in rows if r["attention"] == "none"), None)
+    for r in rows:
+        r["ratio_by_round"] = round_ratios(rounds, r["attention"], "none", r["jit"], none_jit) if base else None
     steps_per_epoch = FLAGS.train_rows / FLAGS.batch + FLAGS.validation_rows / FLAGS.batch / 3
     print(f"\nbatch {FLAGS.batch}, fastest of {FLAGS.repeats} rounds of {FLAGS.steps} "
           f"steps; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation query rows x "
@@ -144,7 +146,7 @@ def main(_):
     if base and arnn:
         verdict = "met" if arnn["seconds"] <= 4 * base else "NOT met"
         print(f"ARNN ({arnn['units']} units) / NONE step cost: {arnn['seconds'] / base:.2f}x (target <= 4x: {verdict})")
-        by_round = round_ratios(rounds, "arnn", "none", arnn["jit"], none_jit)
+        by_round = arnn["ratio_by_round"]
         print("  round by round: " + " ".join(f"{x:.2f}x" for x in by_round)
               + f" (median {np.median(by_round):.2f}x): how far the host's load moved the ratio")
     if FLAGS.results:
@@ -155,7 +157,6 @@ def main(_):
                      hours_per_model=r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600, batch=FLAGS.batch,
                      repeats=FLAGS.repeats, steps=FLAGS.steps,
                      timed={"xla" if j else "no_xla": s for j, s in r["timed"].items()},
-                     ratio_by_round=round_ratios(rounds, r["attention"], "none", r["jit"], none_jit) if base else None,
                      commit=results_file.commit())
             r["setting"] = "xla" if r.pop("jit") else "no_xla"
         key = ("attention", "units", "batch")

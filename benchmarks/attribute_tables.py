@@ -15,8 +15,8 @@ PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "sa
 
 # Network and training variants a row may differ by: field -> run-directory suffix and table label
 # when the field is not its default ("{}" stands for the value). The defaults, and what a row
-# written before a field meant, are AttributeConfig's (its dataclass defaults, default_units and
-# BEFORE_FIELD).
+# written before a field meant, are AttributeConfig's (a default config of the row's attention,
+# and BEFORE_FIELD).
 VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
             "head_query": ("_panhead", "PAN head, no query"),
             "learning_rate": ("_lr{}", "learning rate {}"),
@@ -28,11 +28,10 @@ VARIANTS = {"batch_norm": ("_nobn", "no batch norm"),
 
 
 def _default(field, attention):
-    from attention_rnn.config import AttributeConfig, default_units
+    """``field``'s value in the default config of ``attention`` (units depend on the type)."""
+    from attention_rnn.config import AttributeConfig
 
-    if field == "units":  # the one default that depends on the attention type
-        return default_units(attention)
-    return AttributeConfig.__dataclass_fields__[field].default
+    return getattr(AttributeConfig(attention=attention), field)
 
 
 def _variant(row_or_config, field):
