@@ -36,6 +36,13 @@ copy of RECIPE's longest run shorter than ``--minutes`` (same task and seed) and
 Its row carries ``continued_from`` (and ``continued_at_commit``, the commit the second phase
 started from) and sits beside the rows of both recipes trained from the start. Its budget and
 epochs count both phases; the best checkpoint is the best of both.
+
+Where a recipe has rows under two or more seeds (same task and budget), a second table gives
+each seed's mean-path error, their mean ± standard deviation, and how many seeds meet the
+target. ``--table_only`` trains nothing and prints both tables for every row of ``--tasks`` (and
+of ``--variant``, if given) in ``--results``::
+
+    python -m benchmarks.ram_reproduce --table_only --tasks translate
 """
 
 import os
@@ -52,6 +59,8 @@ flags.DEFINE_string("variant", None, "Recipe variant of benchmarks.ram_recipe (a
 flags.DEFINE_string("continue_from", None, "Start from a copy of this recipe's ('defaults' or a variant) longest "
                     "run shorter than --minutes and train under --variant for the rest (a second phase).")
 flags.DEFINE_integer("seed", 0, "Seed.")
+flags.DEFINE_bool("table_only", False, "Train nothing: print the tables of every row of --tasks (and of --variant, "
+                  "if given) in --results, with the seed summary.")
 flags.DEFINE_string("model_dir", "runs/ram_reproduce", "Parent directory of the runs.")
 flags.DEFINE_string("results", "docs/results/ram_reproduce.json", "Where the rows are written.")
 FLAGS = flags.FLAGS
@@ -92,6 +101,10 @@ def main(argv):
     overrides = ram_runs.overrides_of(FLAGS.variant) if FLAGS.variant else {}  # UsageError if unknown
     variant = FLAGS.variant.replace("_", "+") if FLAGS.variant else None
     before = ram_runs.continued_recipe(FLAGS.continue_from, variant)  # UsageError if unknown or the same
+    if FLAGS.table_only:
+        print_tables([r for r in ram_runs.read_json(FLAGS.results) if r["task"] in FLAGS.tasks
+                      and (variant is None or r.get("variant") == variant)])
+        return
     plans = [plan(task, overrides, variant, before) for task in FLAGS.tasks]  # every UsageError before training
     mnist = data.load_mnist()
     rows = {ram_runs.row_key(r): r for r in ram_runs.read_json(FLAGS.results)}
@@ -119,7 +132,22 @@ def main(argv):
         rows[ram_runs.row_key(fresh)] = fresh
         measured.append(fresh)
         ram_runs.write_json(FLAGS.results, sorted(rows.values(), key=ram_runs.row_order))
-    print("\n" + ram_runs.format_reproduce_table(measured, FLAGS.mc_samples))
+    # The seed summary of each measured recipe counts its other seeds' rows too.
+    recipes = {ram_runs.row_key(r)[:3] for r in measured}
+    print_tables(measured, [r for r in rows.values() if ram_runs.row_key(r)[:3] in recipes])
+
+
+def print_tables(rows, seed_rows=None):
+    """The table of ``rows`` (none: says so), then the seed summary of ``seed_rows`` (default
+    ``rows``) where a recipe has several seeds."""
+    if not rows:
+        print(f"no rows of {', '.join(FLAGS.tasks)}{f' under {FLAGS.variant}' if FLAGS.variant else ''} "
+              f"in {FLAGS.results}")
+        return
+    print("\n" + ram_runs.format_reproduce_table(sorted(rows, key=ram_runs.row_order), FLAGS.mc_samples))
+    summary = ram_runs.format_seed_summary(rows if seed_rows is None else seed_rows, FLAGS.mc_samples)
+    if summary:
+        print("\n" + summary)
 
 
 if __name__ == "__main__":

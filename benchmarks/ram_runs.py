@@ -227,6 +227,44 @@ def format_reproduce_table(rows, mc_samples=10):
     return "\n".join(lines)
 
 
+def seed_groups(rows):
+    """The rows of one task and recipe (variant, second phase, budget) trained under two or more
+    seeds: a list of groups, each a list of rows in seed order, groups in row order."""
+    groups = {}
+    for r in sorted(rows, key=row_order):
+        groups.setdefault((r["task"], r.get("variant"), r.get("continued_from"), r.get("minutes_budget")), []).append(r)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def format_seed_summary(rows, mc_samples=10):
+    """A markdown table, one line per recipe trained under several seeds: each seed's mean-path
+    error, their mean ± sample standard deviation (and the ``mc_samples``-path one's), and whether
+    the mean and each seed meet the target. "" when no recipe has two seeds."""
+    import statistics
+
+    groups = seed_groups(rows)
+    if not groups:
+        return ""
+    header = (f"| task | variant | minutes | seeds | test error, mean path %, by seed | mean ± sd | "
+              f"{mc_samples} paths %, mean ± sd | target % | mean meets it | seeds meeting it |")
+    lines = [header, separator(header)]
+    for group in groups:
+        first = group[0]
+        variant = first.get("variant") or "defaults"
+        if first.get("continued_from"):
+            variant += f", after {first['continued_from']}"
+        errors = [r["test_error_mean"] for r in group]
+        sampled = [r["test_error_mc10"] for r in group]
+        mean = statistics.mean(errors)
+        met = sum(e <= first["target"] for e in errors)
+        lines.append(f"| {first['task']} | {variant} | {first.get('minutes_budget', first['minutes']):g} "
+                     f"| {', '.join(str(row_seed(r)) for r in group)} | {' / '.join(f'{e:.2f}' for e in errors)} "
+                     f"| {mean:.2f} ± {statistics.stdev(errors):.2f} "
+                     f"| {statistics.mean(sampled):.2f} ± {statistics.stdev(sampled):.2f} | {first['target']:g} "
+                     f"| {'yes' if mean <= first['target'] else 'no'} | {met} of {len(group)} |")
+    return "\n".join(lines)
+
+
 def format_path_rows(rows):
     """benchmarks.ram_paths' markdown table: a row per run, a column per path count (error %,
     mean ± standard deviation over groups of paths and repeats)."""

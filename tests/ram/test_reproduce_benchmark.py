@@ -153,3 +153,49 @@ def test_a_second_seed_gets_its_own_row_and_says_so():
     other = _row("center", 1.1)
     other["seed"] = 2
     assert format_table([other]).splitlines()[2].startswith("| center | defaults, seed 2 | 6 |")
+
+
+def test_seed_summary_averages_the_seeds_of_one_recipe_and_budget_only():
+    rows = []
+    for seed, error in enumerate((1.37, 1.31, 1.22)):
+        row = _row("translate", error, "lstm+epochdecay")
+        row.update(seed=seed, minutes_budget=90.0)
+        rows.append(row)
+    shorter = _row("translate", 1.6, "lstm+epochdecay")  # another budget: not one of the seeds
+    shorter.update(seed=3, minutes_budget=60.0)
+    alone = _row("clutter", 3.4, "lstm")  # one seed: no summary line
+    lines = ram_runs.format_seed_summary(rows[::-1] + [shorter, alone]).splitlines()
+    assert len(lines) == 3
+    assert lines[2] == ("| translate | lstm+epochdecay | 90 | 0, 1, 2 | 1.37 / 1.31 / 1.22 | 1.30 ± 0.08 "
+                        "| 0.80 ± 0.08 | 1.3 | yes | 1 of 3 |")
+    assert ram_runs.format_seed_summary([alone, shorter]) == ""
+
+
+def test_table_only_prints_the_committed_rows_and_trains_nothing(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import SUBPROCESS_TIMEOUT_S
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    rows = [dict(_row("translate", error, "lstm"), seed=seed, minutes_budget=90.0)
+            for seed, error in enumerate((1.4, 1.2))] + [_row("center", 1.0)]
+    results = tmp_path / "rows.json"
+    results.write_text(json.dumps(rows))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "benchmarks.ram_reproduce", "--table_only", "--model_dir",
+                               str(tmp_path / "runs"), "--results", str(results), *args], cwd=root,
+                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=root),
+                              capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+
+    translate = run("--tasks", "translate")
+    assert translate.returncode == 0, translate.stderr
+    assert "| translate | lstm, seed 1 | 6 | 100 | 60.0 | 1.20 |" in translate.stdout
+    assert "| translate | lstm | 90 | 0, 1 | 1.40 / 1.20 | 1.30 ± 0.14 |" in translate.stdout
+    assert "center" not in translate.stdout
+    none = run("--tasks", "clutter", "--variant", "lstm")
+    assert none.returncode == 0 and "no rows of clutter under lstm" in none.stdout
+    assert not (tmp_path / "runs").exists()
