@@ -133,8 +133,8 @@ def main(argv):
         measured.append(fresh)
         ram_runs.write_json(FLAGS.results, sorted(rows.values(), key=ram_runs.row_order))
     # The seed summary of each measured recipe counts its other seeds' rows too.
-    recipes = {ram_runs.row_key(r)[:3] for r in measured}
-    print_tables(measured, [r for r in rows.values() if ram_runs.row_key(r)[:3] in recipes])
+    recipes = {ram_runs.recipe_key(r) for r in measured}
+    print_tables(measured, [r for r in rows.values() if ram_runs.recipe_key(r) in recipes])
 
 
 def print_tables(rows, seed_rows=None):

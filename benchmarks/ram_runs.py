@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import time
 
 from absl import app
@@ -180,11 +181,22 @@ def row_seed(row):
     return row.get("seed", 0)
 
 
+def recipe_key(row):
+    """The row's task and recipe: the data set's defaults (no ``variant``) or a variant, trained
+    from the start or continuing another recipe's run (``continued_from``)."""
+    return row["task"], row.get("variant"), row.get("continued_from")
+
+
 def row_key(row):
-    """A row is one task under one recipe and seed: the data set's defaults (no ``variant``) or a
-    variant, trained from the start or continuing another recipe's run (``continued_from``), so a
-    second seed's row sits beside the first's."""
-    return row["task"], row.get("variant"), row.get("continued_from"), row_seed(row)
+    """A row is one task under one recipe (:func:`recipe_key`) and seed, so a second seed's row
+    sits beside the first's."""
+    return recipe_key(row) + (row_seed(row),)
+
+
+def recipe_label(row):
+    """The recipe's name in a table: ``defaults`` or the variant, and the recipe it continued."""
+    after = f", after {row['continued_from']}" if row.get("continued_from") else ""
+    return f"{row.get('variant') or 'defaults'}{after}"
 
 
 def row_order(row):
@@ -206,9 +218,8 @@ def format_reproduce_table(rows, mc_samples=10):
     def task_cell(r):
         if not with_variant:
             return r["task"]
-        after = f", after {r['continued_from']}" if r.get("continued_from") else ""
         seed = f", seed {row_seed(r)}" if row_seed(r) else ""
-        return f"{r['task']} | {r.get('variant') or 'defaults'}{after}{seed}"
+        return f"{r['task']} | {recipe_label(r)}{seed}"
 
     head = "| task | variant" if with_variant else "| task"
     errors = (f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
@@ -232,7 +243,7 @@ def seed_groups(rows):
     seeds: a list of groups, each a list of rows in seed order, groups in row order."""
     groups = {}
     for r in sorted(rows, key=row_order):
-        groups.setdefault((r["task"], r.get("variant"), r.get("continued_from"), r.get("minutes_budget")), []).append(r)
+        groups.setdefault(recipe_key(r) + (r.get("minutes_budget"),), []).append(r)
     return [group for group in groups.values() if len(group) > 1]
 
 
@@ -240,8 +251,6 @@ def format_seed_summary(rows, mc_samples=10):
     """A markdown table, one line per recipe trained under several seeds: each seed's mean-path
     error, their mean ± sample standard deviation (and the ``mc_samples``-path one's), and whether
     the mean and each seed meet the target. "" when no recipe has two seeds."""
-    import statistics
-
     groups = seed_groups(rows)
     if not groups:
         return ""
@@ -250,14 +259,11 @@ def format_seed_summary(rows, mc_samples=10):
     lines = [header, separator(header)]
     for group in groups:
         first = group[0]
-        variant = first.get("variant") or "defaults"
-        if first.get("continued_from"):
-            variant += f", after {first['continued_from']}"
         errors = [r["test_error_mean"] for r in group]
         sampled = [r["test_error_mc10"] for r in group]
         mean = statistics.mean(errors)
         met = sum(e <= first["target"] for e in errors)
-        lines.append(f"| {first['task']} | {variant} | {first.get('minutes_budget', first['minutes']):g} "
+        lines.append(f"| {first['task']} | {recipe_label(first)} | {first.get('minutes_budget', first['minutes']):g} "
                      f"| {', '.join(str(row_seed(r)) for r in group)} | {' / '.join(f'{e:.2f}' for e in errors)} "
                      f"| {mean:.2f} ± {statistics.stdev(errors):.2f} "
                      f"| {statistics.mean(sampled):.2f} ± {statistics.stdev(sampled):.2f} | {first['target']:g} "
