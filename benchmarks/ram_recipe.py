@@ -53,7 +53,7 @@ def main(argv):
     if FLAGS.table_only:
         rows = [r for r in ram_runs.read_json(FLAGS.results)
                 if r["task"] == FLAGS.task and r["minutes_budget"] == FLAGS.minutes and r["seed"] == FLAGS.seed]
-        print(format_table(rows, control))
+        print(format_table(rows, control) + averaging_note(rows))
         return
     rows = [r for r in ram_runs.read_json(FLAGS.results)
             if not (r["task"] == FLAGS.task and r["minutes_budget"] == FLAGS.minutes and r["seed"] == FLAGS.seed
@@ -70,7 +70,14 @@ def main(argv):
                           minutes_budget=FLAGS.minutes, **row))  # row carries the commit
         ram_runs.write_json(FLAGS.results, rows + fresh)
     table = format_table(fresh, control)
-    print(f"\n{FLAGS.task}, {FLAGS.minutes:g} minutes of training per variant, seed {FLAGS.seed}\n\n{table}")
+    print(f"\n{FLAGS.task}, {FLAGS.minutes:g} minutes of training per variant, seed {FLAGS.seed}\n\n{table}"
+          + averaging_note(fresh))
+
+
+def averaging_note(rows):
+    """The averaged-against-raw table of the rows trained with weight averaging, after a blank line."""
+    table = ram_runs.format_averaging_table(rows)
+    return "\n\n" + table if table else ""
 
 
 def format_table(rows, control):

@@ -125,6 +125,7 @@ def main(argv):
                      paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
                      distances_learned=row["distances"],
                      distances_random=ram_runs.random_distances(config, mnist))
+        fresh.update({k: row[k] for k in ram_runs.RAW_KEYS if k in row})  # runs with weight averaging
         if variant:
             fresh["variant"] = variant
         if before is not None:
@@ -145,9 +146,10 @@ def print_tables(rows, seed_rows=None):
               f"in {FLAGS.results}")
         return
     print("\n" + ram_runs.format_reproduce_table(sorted(rows, key=ram_runs.row_order), FLAGS.mc_samples))
-    summary = ram_runs.format_seed_summary(rows if seed_rows is None else seed_rows, FLAGS.mc_samples)
-    if summary:
-        print("\n" + summary)
+    for table in (ram_runs.format_seed_summary(rows if seed_rows is None else seed_rows, FLAGS.mc_samples),
+                  ram_runs.format_averaging_table(sorted(rows, key=ram_runs.row_order), FLAGS.mc_samples)):
+        if table:
+            print("\n" + table)
 
 
 if __name__ == "__main__":

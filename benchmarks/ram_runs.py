@@ -13,6 +13,8 @@ from absl import app
 from benchmarks.results import commit, read_json, started_at_commit, write_json  # noqa: F401  (used as ram_runs.*)
 from ram.config import PAPER_TEST_ERROR as PAPER_ERROR  # percent, Mnih et al. 2014
 
+# A run with weight averaging also reports its best checkpoint's raw weights (same epoch).
+RAW_KEYS = ("test_error_mean_raw", "test_error_mc10_raw")
 TARGET_ERROR = {"center": 1.3, "translate": 1.3, "clutter": 4.0, "clutter100": 8.0}
 
 # A variant is "today" (the defaults before this ablation: REINFORCE reaching the core with
@@ -42,6 +44,9 @@ ATOMS = {
     "paths10": dict(train_paths=10),
     "loo": dict(path_baseline=True),
     "meanpath": dict(mean_path_weight=1.0),  # the classifier also trains on the mean path
+    # Polyak averaging: validation and test use a moving average of the weights over about
+    # 1 / (1 - 0.9998) = 5,000 steps (3 epochs at batch 32); training itself is unchanged.
+    "ema": dict(ema_momentum=0.9998),
     "8glimpses": dict(num_glimpses=8),
     "rw01": dict(reinforce_weight=0.1),  # more of the REINFORCE gradient reaches the core
     "rw1": dict(reinforce_weight=1.0),  # the paper's hybrid loss, unweighted
@@ -115,6 +120,9 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
     ``test_error_mean`` (mean path), ``test_error_mc`` (``mc_samples`` sampled paths),
     ``distances`` (pixels from each glimpse to the digit, mean path), in percent and pixels;
     ``commit``, the commit the run's first sitting started from (:func:`started_at_commit`).
+    A run with weight averaging (``ema_momentum > 0``) is measured on its averaged weights, and
+    its row also gives the same checkpoint's raw weights' errors (:data:`RAW_KEYS`): a paired
+    measure of what the averaging adds.
     """
     from ram import training
     from ram.evaluation import glimpse_distances
@@ -138,6 +146,10 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
                val_error=round(100 * (1 - best["val_accuracy"]), 2), test_error_mean=round(error, 2),
                test_error_mc10=round(mc_error, 2), distances=[round(d, 2) for d in distances],
                commit=first_commit)
+    if config.ema_momentum > 0:
+        for key, samples in zip(RAW_KEYS, (1, mc_samples)):
+            raw, raw_config = training.load_trained(run_dir, "best", mc_samples=samples, averaged=False)
+            row[key] = round(training.evaluate(raw, raw_config, "test", mnist=mnist, limit=limit)[0], 2)
     print(f"{run_dir}: {row} (this sitting {(time.monotonic() - started) / 60:.1f} min)", flush=True)
     return row
 
@@ -268,6 +280,21 @@ def format_seed_summary(rows, mc_samples=10):
                      f"| {mean:.2f} ± {statistics.stdev(errors):.2f} "
                      f"| {statistics.mean(sampled):.2f} ± {statistics.stdev(sampled):.2f} | {first['target']:g} "
                      f"| {'yes' if mean <= first['target'] else 'no'} | {met} of {len(group)} |")
+    return "\n".join(lines)
+
+
+def format_averaging_table(rows, mc_samples=10):
+    """A markdown table of the rows measured with weight averaging (``ema_momentum > 0``): the
+    same checkpoint's test errors with its averaged and its raw weights. "" when there are none."""
+    averaged = [r for r in rows if RAW_KEYS[0] in r]
+    if not averaged:
+        return ""
+    header = (f"| task | variant | seed | mean path %, averaged weights | mean path %, raw weights "
+              f"| {mc_samples} paths %, averaged | {mc_samples} paths %, raw |")
+    lines = [header, separator(header)]
+    for r in averaged:
+        lines.append(f"| {r['task']} | {recipe_label(r)} | {row_seed(r)} | {r['test_error_mean']:.2f} "
+                     f"| {r['test_error_mean_raw']:.2f} | {r['test_error_mc10']:.2f} | {r['test_error_mc10_raw']:.2f} |")
     return "\n".join(lines)
 
 

@@ -47,6 +47,9 @@ flags.DEFINE_bool("path_baseline", None, "REINFORCE baseline of a path: the mean
 flags.DEFINE_float("mean_path_weight", None, "Weight of a cross-entropy term on each training image's "
                    "deterministic mean path, the path evaluation uses (0: none; default per data set).",
                    lower_bound=0)
+flags.DEFINE_float("ema_momentum", None, "Keep an exponential moving average of the weights with this momentum "
+                   "(0: none; default per data set): validation, --eval, --predict and --export then use "
+                   "the averaged weights.", lower_bound=0, upper_bound=0.999999)
 flags.DEFINE_float("decay_rate", None, "Learning-rate factor every --decay_steps steps (1: constant).",
                    lower_bound=1e-6, upper_bound=1.0)
 flags.DEFINE_integer("decay_steps", None, "Steps between learning-rate decays.", lower_bound=1)
@@ -72,7 +75,8 @@ flags.DEFINE_integer("steps_per_execution", None, "Train steps per call into XLA
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
 FLAGS = flags.FLAGS
 
-require_finite("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight", "mean_path_weight")
+require_finite("lr", "std", "pixel", "std_final", "decay_rate", "minutes", "reinforce_weight", "mean_path_weight",
+               "ema_momentum")
 
 
 def run():
@@ -102,7 +106,7 @@ def run():
             std_anneal_steps=FLAGS.std_anneal_steps, detach_policy=FLAGS.detach_policy,
             location_activation=FLAGS.location_activation, location_zero_init=FLAGS.location_zero_init,
             train_paths=FLAGS.train_paths, path_baseline=FLAGS.path_baseline,
-            mean_path_weight=FLAGS.mean_path_weight, decay_rate=FLAGS.decay_rate, decay_steps=FLAGS.decay_steps,
+            mean_path_weight=FLAGS.mean_path_weight, ema_momentum=FLAGS.ema_momentum, decay_rate=FLAGS.decay_rate, decay_steps=FLAGS.decay_steps,
             epochs=FLAGS.epoch, learning_rate=FLAGS.lr, mc_samples=FLAGS.mc_samples, seed=FLAGS.seed)
         print(f"training RAM on {config.dataset} into {model_dir}: {config.num_glimpses} glimpses of "
               f"{config.num_scales} x {config.patch_size}x{config.patch_size}, pixel {config.unit_pixels:g}")

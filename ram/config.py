@@ -50,6 +50,7 @@ class RAMConfig(JsonConfig):
     train_paths: int = 1
     path_baseline: bool = False
     mean_path_weight: float = 0.0
+    ema_momentum: float = 0.0
     seed: int = 0
 
     @classmethod
@@ -73,9 +74,11 @@ class RAMConfig(JsonConfig):
 
     MODEL = "ram"
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
+    # ema_momentum: with it the optimizer keeps a moving average of every weight, which the
+    # checkpoints hold and a run without it cannot resume.
     ARCHITECTURE = ("dataset", "num_glimpses", "patch_size", "num_scales", "unit_pixels", "core",
-                    "random_locations", "std_schedule", "location_activation")
-    LATER_ARCHITECTURE = ("std_schedule", "location_activation")
+                    "random_locations", "std_schedule", "location_activation", "ema_momentum")
+    LATER_ARCHITECTURE = ("std_schedule", "location_activation", "ema_momentum")
 
     def checks(self):
         """Ranges and names; sizes far beyond the paper's are refused before they exhaust memory."""
@@ -104,4 +107,5 @@ class RAMConfig(JsonConfig):
             (not self.path_baseline or self.train_paths >= 2, "path_baseline",
              "False unless train_paths >= 2 (it compares the paths of an image)"),
             (0 <= self.mean_path_weight <= 100, "mean_path_weight", "in [0, 100]"),
+            (0 <= self.ema_momentum < 1, "ema_momentum", "in [0, 1) (0: no weight averaging)"),
         ]

@@ -45,22 +45,38 @@ def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
 
     ``jit_compile=True`` (XLA) is several times faster than plain ``tf.function`` on CPU
     (``python -m benchmarks.ram_throughput`` measures both; figures in docs/ram_reproduction.md).
+    With ``config.ema_momentum > 0`` Adam also keeps an exponential moving average of every
+    trainable weight (Polyak averaging, updated after each step; see :func:`use_averaged_weights`).
     """
     model = RecurrentAttentionModel(**config.model_kwargs())
     schedule = DecayWithFloor(config.learning_rate, config.decay_steps, config.decay_rate,
                               config.min_learning_rate_ratio)
-    model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=config.clipnorm),
+    averaging = dict(use_ema=True, ema_momentum=config.ema_momentum) if config.ema_momentum > 0 else {}
+    model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=config.clipnorm, **averaging),
                   jit_compile=jit_compile, steps_per_execution=steps_per_execution)
     model(tf.zeros([1, image_size, image_size, 1]))  # build the weights
     build_optimizers(model)  # now, not inside the first trace (which would then run twice)
     return model
 
 
-def load_trained(model_dir, which="best", mc_samples=None):
+def use_averaged_weights(model):
+    """Overwrites ``model``'s trainable weights with its optimizer's moving averages (a model
+    built with ``ema_momentum > 0``); the raw weights are gone from ``model`` afterwards."""
+    if not getattr(model.optimizer, "use_ema", False):
+        raise ValueError("this model keeps no weight averages (its run has ema_momentum 0)")
+    model.optimizer.finalize_variable_values(model.trainable_variables)
+
+
+def load_trained(model_dir, which="best", mc_samples=None, averaged=True):
     """``(model, config)`` of a run directory with its ``best``/``latest``/given checkpoint;
-    ``mc_samples`` overrides the run's evaluation ``mc_samples`` when given."""
-    return harness.load_run(model_dir, RAMConfig, lambda c: build_model(c, data.image_size(c.dataset)), which,
-                            mc_samples=mc_samples)
+    ``mc_samples`` overrides the run's evaluation ``mc_samples`` when given. A run trained with
+    ``ema_momentum > 0`` answers with the checkpoint's averaged weights (what its validation,
+    and so its ``best`` checkpoint, was measured on), or with its raw weights if not ``averaged``."""
+    model, config = harness.load_run(model_dir, RAMConfig, lambda c: build_model(c, data.image_size(c.dataset)),
+                                     which, mc_samples=mc_samples)
+    if averaged and config.ema_momentum > 0:
+        use_averaged_weights(model)
+    return model, config
 
 
 def glimpse_pictures(images, labels, count=6):
@@ -84,7 +100,8 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     (every epoch, or every ``backup_steps`` steps), TensorBoard logs (loss terms, accuracy,
     reward, learning rate, glimpse paths) and the ``minutes`` budget summed over sittings.
     ``steps_per_execution`` train steps run per call into XLA (default
-    :func:`steps_per_execution_for`). Under a ``strategy`` (see :mod:`trainkit.distribute`)
+    :func:`steps_per_execution_for`). With ``config.ema_momentum > 0`` validation runs on the
+    weights' moving averages (swapped in for it) and :func:`load_trained` answers with them. Under a ``strategy`` (see :mod:`trainkit.distribute`)
     ``config.batch_size`` is the global batch and only the chief worker writes the run's files.
     """
     run = harness.open_run(model_dir, config, strategy)
@@ -101,8 +118,11 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
                             steps_per_execution=(steps_per_execution or steps_per_execution_for(steps))
                             if run.single_device else 1)
     pictures = (glimpse_pictures(*next(iter(val_ds))), "glimpse_paths", "glimpses") if run.chief else None
+    # With weight averaging, validation (hence the best checkpoint) measures the averaged
+    # weights; the checkpoints keep the raw ones, with the averages in the optimizer's slots.
+    averaging = [keras.callbacks.SwapEMAWeights()] if config.ema_momentum > 0 else []
     return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
-                       verbose=verbose, pictures=pictures, backup_steps=backup_steps)
+                       verbose=verbose, pictures=pictures, backup_steps=backup_steps, callbacks=averaging)
 
 
 def evaluate(model, config, split="test", mnist=None, limit=None):

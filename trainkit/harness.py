@@ -101,7 +101,7 @@ class PictureLogger(keras.callbacks.Callback):
 
 
 def fit(run, model, train_ds, val_ds, *, epochs, steps, minutes=None, verbose="auto", pictures=None,
-        monitor="val_accuracy", mode="max", patience=None, min_epochs=0, backup_steps=None):
+        monitor="val_accuracy", mode="max", patience=None, min_epochs=0, backup_steps=None, callbacks=()):
     """Trains ``model`` in ``run`` from where its backup left off; returns the Keras ``History``.
 
     Every epoch: validation, ``latest`` and (when ``monitor`` improves, ``mode`` ``max`` or
@@ -110,7 +110,8 @@ def fit(run, model, train_ds, val_ds, *, epochs, steps, minutes=None, verbose="a
     ``backup/`` (or every ``backup_steps`` steps) from which a killed run resumes. Stops on a
     non-finite loss, after ``minutes`` of training summed over every sitting, or after
     ``patience`` epochs without a new best checkpoint (also over sittings; never before
-    ``min_epochs`` epochs in all). ``History`` carries
+    ``min_epochs`` epochs in all). ``callbacks``: the model's own, run after the backup and before
+    the checkpoints (e.g. one that swaps weights in for validation). ``History`` carries
     ``nan_stopped`` and ``write_failed`` so that a command line can exit non-zero.
     """
     if budget_spent(run.model_dir, minutes):
@@ -120,7 +121,7 @@ def fit(run, model, train_ds, val_ds, *, epochs, steps, minutes=None, verbose="a
         raise RunError("patience (early stopping) is not supported with several workers: every worker "
                        "would have to stop at the same epoch; use --epoch")
     backup = SafeBackup(run.backup_dir, save_freq=backup_steps or "epoch")
-    callbacks = [backup, StopOnNaN()]
+    callbacks = [backup, StopOnNaN(), *callbacks]
     if run.chief:
         callbacks += [Checkpoints(run.model_dir, monitor, mode, backup=backup),
                       keras.callbacks.TensorBoard(run.log_dir, write_graph=False)]
