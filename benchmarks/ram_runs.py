@@ -222,6 +222,11 @@ def separator(header):
     return "|---" * (header.count("|") - 1) + "|"
 
 
+def markdown_table(header, body):
+    """One markdown table: ``header``, its separator row, then the ``body`` lines."""
+    return "\n".join([header, separator(header), *body])
+
+
 def format_reproduce_table(rows, mc_samples=10):
     """benchmarks.ram_reproduce's markdown tables of ``rows``: errors against paper and target,
     then glimpse distances."""
@@ -236,18 +241,16 @@ def format_reproduce_table(rows, mc_samples=10):
     head = "| task | variant" if with_variant else "| task"
     errors = (f"{head} | glimpses | epochs | minutes | test error, mean path % | test error, {mc_samples} paths % "
               "| paper % | target % | met |")
-    lines = [errors, separator(errors)]
+    error_lines = []
     for r in rows:
         met = "yes" if r["test_error_mean"] <= r["target"] else "no"
-        lines.append(f"| {task_cell(r)} | {r['glimpses']} | {r['epochs']} | {r['minutes']} "
-                     f"| {r['test_error_mean']:.2f} | {r['test_error_mc10']:.2f} | {r['paper']:g} | {r['target']:g} "
-                     f"| {met} |")
+        error_lines.append(f"| {task_cell(r)} | {r['glimpses']} | {r['epochs']} | {r['minutes']} "
+                           f"| {r['test_error_mean']:.2f} | {r['test_error_mc10']:.2f} | {r['paper']:g} "
+                           f"| {r['target']:g} | {met} |")
     distances = f"{head} | policy | pixels from glimpse to digit, steps 1..T |"
-    lines += ["", distances, separator(distances)]
-    for r in rows:
-        for policy in ("learned", "random"):
-            lines.append(f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |")
-    return "\n".join(lines)
+    distance_lines = [f"| {task_cell(r)} | {policy} | {' '.join(f'{d:.1f}' for d in r['distances_' + policy])} |"
+                      for r in rows for policy in ("learned", "random")]
+    return markdown_table(errors, error_lines) + "\n\n" + markdown_table(distances, distance_lines)
 
 
 def seed_groups(rows):
@@ -268,7 +271,7 @@ def format_seed_summary(rows, mc_samples=10):
         return ""
     header = (f"| task | variant | minutes | seeds | test error, mean path %, by seed | mean ± sd | "
               f"{mc_samples} paths %, mean ± sd | target % | mean meets it | seeds meeting it |")
-    lines = [header, separator(header)]
+    lines = []
     for group in groups:
         first = group[0]
         errors = [r["test_error_mean"] for r in group]
@@ -280,7 +283,7 @@ def format_seed_summary(rows, mc_samples=10):
                      f"| {mean:.2f} ± {statistics.stdev(errors):.2f} "
                      f"| {statistics.mean(sampled):.2f} ± {statistics.stdev(sampled):.2f} | {first['target']:g} "
                      f"| {'yes' if mean <= first['target'] else 'no'} | {met} of {len(group)} |")
-    return "\n".join(lines)
+    return markdown_table(header, lines)
 
 
 def format_averaging_table(rows, mc_samples=10):
@@ -291,11 +294,11 @@ def format_averaging_table(rows, mc_samples=10):
         return ""
     header = (f"| task | variant | seed | mean path %, averaged weights | mean path %, raw weights "
               f"| {mc_samples} paths %, averaged | {mc_samples} paths %, raw |")
-    lines = [header, separator(header)]
+    lines = []
     for r in averaged:
         lines.append(f"| {r['task']} | {recipe_label(r)} | {row_seed(r)} | {r['test_error_mean']:.2f} "
                      f"| {r['test_error_mean_raw']:.2f} | {r['test_error_mc10']:.2f} | {r['test_error_mc10_raw']:.2f} |")
-    return "\n".join(lines)
+    return markdown_table(header, lines)
 
 
 def format_path_rows(rows):
@@ -304,7 +307,7 @@ def format_path_rows(rows):
     counts = sorted({k for r in rows for k in r["counts"]})
     header = ("| run | test images | mean path % | " + " | ".join(f"{k} path{'s' if k > 1 else ''} %" for k in counts)
               + " | mean wrong, paths right % | mean right, paths wrong % |")
-    lines = [header, separator(header)]
+    lines = []
     for r in rows:
         cells = []
         for k in counts:
@@ -315,4 +318,4 @@ def format_path_rows(rows):
                 cells.append("-")
         lines.append(f"| {r['run']} | {r['images']} | {r['mean_path']:.2f} | " + " | ".join(cells)
                      + f" | {r['mean_wrong_paths_right']:.2f} | {r['mean_right_paths_wrong']:.2f} |")
-    return "\n".join(lines)
+    return markdown_table(header, lines)
