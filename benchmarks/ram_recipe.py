@@ -81,14 +81,12 @@ def averaging_note(rows):
 
 
 def format_table(rows, control):
-    head = ("| variant | changes | epochs | minutes | test error, mean path % | test error, 10 paths % | "
-            "pixels from glimpse to digit, steps 1..T |\n|---|---|---|---|---|---|---|")
-    lines = [head]
-    for r in rows:
-        lines.append(f"| {r['variant']} | {r['changes']} | {r['epochs']} | {r['minutes']} | {r['test_error_mean']:.2f} "
-                     f"| {r['test_error_mc10']:.2f} | {' '.join(f'{d:.1f}' for d in r['distances'])} |")
+    header = ("| variant | changes | epochs | minutes | test error, mean path % | test error, 10 paths % | "
+              "pixels from glimpse to digit, steps 1..T |")
+    lines = [f"| {r['variant']} | {r['changes']} | {r['epochs']} | {r['minutes']} | {r['test_error_mean']:.2f} "
+             f"| {r['test_error_mc10']:.2f} | {' '.join(f'{d:.1f}' for d in r['distances'])} |" for r in rows]
     lines.append(f"| random locations | control, untrained | - | - | - | - | {' '.join(f'{d:.1f}' for d in control)} |")
-    return "\n".join(lines)
+    return ram_runs.markdown_table(header, lines)
 
 
 if __name__ == "__main__":
