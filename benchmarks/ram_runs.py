@@ -49,6 +49,9 @@ ATOMS = {
     "ema": dict(ema_momentum=0.9998),
     # the same over about 1,000 steps, for make train's 5 minutes (about 17,000 steps at batch 128)
     "ema999": dict(ema_momentum=0.999),
+    # REINFORCE rewards a path with the probability of the true class instead of 0/1, so that
+    # paths of an image that all answer right still differ in reward
+    "probreward": dict(reward="probability"),
     "8glimpses": dict(num_glimpses=8),
     "rw01": dict(reinforce_weight=0.1),  # more of the REINFORCE gradient reaches the core
     "rw1": dict(reinforce_weight=1.0),  # the paper's hybrid loss, unweighted

@@ -47,6 +47,9 @@ flags.DEFINE_bool("path_baseline", None, "REINFORCE baseline of a path: the mean
 flags.DEFINE_float("mean_path_weight", None, "Weight of a cross-entropy term on each training image's "
                    "deterministic mean path, the path evaluation uses (0: none; default per data set).",
                    lower_bound=0)
+flags.DEFINE_enum("reward", None, ["correct", "probability"],
+                  "REINFORCE reward of a path: 1 for a right answer (the paper's), or the probability the "
+                  "classifier gives the true class (default per data set).")
 flags.DEFINE_float("ema_momentum", None, "Keep an exponential moving average of the weights with this momentum "
                    "(0: none; default per data set): validation, --eval, --predict and --export then use "
                    "the averaged weights.", lower_bound=0, upper_bound=0.999999)
@@ -107,6 +110,7 @@ def run():
             location_activation=FLAGS.location_activation, location_zero_init=FLAGS.location_zero_init,
             train_paths=FLAGS.train_paths, path_baseline=FLAGS.path_baseline,
             mean_path_weight=FLAGS.mean_path_weight, ema_momentum=FLAGS.ema_momentum, decay_rate=FLAGS.decay_rate, decay_steps=FLAGS.decay_steps,
+            reward=FLAGS.reward,
             epochs=FLAGS.epoch, learning_rate=FLAGS.lr, mc_samples=FLAGS.mc_samples, seed=FLAGS.seed)
         print(f"training RAM on {config.dataset} into {model_dir}: {config.num_glimpses} glimpses of "
               f"{config.num_scales} x {config.patch_size}x{config.patch_size}, pixel {config.unit_pixels:g}")

@@ -51,6 +51,7 @@ class RAMConfig(JsonConfig):
     path_baseline: bool = False
     mean_path_weight: float = 0.0
     ema_momentum: float = 0.0
+    reward: str = "correct"
     seed: int = 0
 
     @classmethod
@@ -70,7 +71,8 @@ class RAMConfig(JsonConfig):
                     std_final=self.std_final, std_anneal_steps=self.std_anneal_steps,
                     detach_policy=self.detach_policy, location_activation=self.location_activation,
                     location_zero_init=self.location_zero_init, train_paths=self.train_paths,
-                    path_baseline=self.path_baseline, mean_path_weight=self.mean_path_weight)
+                    path_baseline=self.path_baseline, mean_path_weight=self.mean_path_weight,
+                    reward=self.reward)
 
     MODEL = "ram"
     # Fields that change the weights' shapes or meaning: a checkpoint is only valid for these.
@@ -107,5 +109,6 @@ class RAMConfig(JsonConfig):
             (not self.path_baseline or self.train_paths >= 2, "path_baseline",
              "False unless train_paths >= 2 (it compares the paths of an image)"),
             (0 <= self.mean_path_weight <= 100, "mean_path_weight", "in [0, 100]"),
+            (self.reward in ("correct", "probability"), "reward", "correct or probability"),
             (0 <= self.ema_momentum < 1, "ema_momentum", "in [0, 1) (0: no weight averaging)"),
         ]

@@ -8,6 +8,7 @@ from ram.networks import ActionNetwork, BaselineNetwork, CoreNetwork, GlimpseNet
 
 LOSS_TERMS = ("loss", "classification_loss", "reinforce_loss", "baseline_loss")
 STD_SCHEDULES = ("fixed", "anneal", "learned")
+REWARDS = ("correct", "probability")
 
 
 def cross_entropy(logits, labels):
@@ -33,7 +34,8 @@ class RecurrentAttentionModel(keras.Model):
         L = CE(y, f_a(h_T))
             - w * mean_b sum_t log N(l_t; mu_t, std) * stop_gradient(R - b_t)   # REINFORCE
             + mean_{b,t} (R - b_t)^2                                         # baseline
-        R = 1 if argmax f_a(h_T) = y else 0
+        R = 1 if argmax f_a(h_T) = y else 0       (reward="correct", the paper's)
+        R = softmax(f_a(h_T))_y                   (reward="probability")
 
     The sampled ``l_t`` carries no gradient (the location network learns through
     ``log_pi`` only); the baseline sees ``stop_gradient(h_t)``.
@@ -88,6 +90,12 @@ class RecurrentAttentionModel(keras.Model):
         ones. The mean locations carry no gradient, so this term trains the glimpse, core and
         action networks, never the policy (REINFORCE alone does). It costs one more forward
         and backward pass of B paths per step (a quarter more with ``train_paths=4``).
+      reward: ``"correct"``, the paper's 0/1 reward (1 when the answer is right); or
+        ``"probability"``, the probability the classifier gives the true class, in [0, 1] as
+        the paper's is. Once most paths answer right, the 0/1 reward is the same for every
+        path of most images and their advantage is 0; the probability still tells a path
+        that made the classifier surer from one that did not. It carries no gradient (the
+        classifier learns from the cross-entropy only). Accuracy always counts right answers.
 
     Call returns a dict: ``probabilities`` ``[B, num_classes]`` float32 and ``locations``
     ``[B, T, 2]`` float32 (``(x, y)`` in [-1, 1], see :class:`ram.GlimpseSensor`).
@@ -98,7 +106,7 @@ class RecurrentAttentionModel(keras.Model):
                  hidden_location=128, glimpse_units=256, core_units=256, reinforce_weight=0.01,
                  random_locations=False, std_schedule="fixed", std_final=0.05, std_anneal_steps=10_000,
                  detach_policy=False, location_activation="clip", location_zero_init=False, train_paths=1,
-                 path_baseline=False, mean_path_weight=0.0, **kwargs):
+                 path_baseline=False, mean_path_weight=0.0, reward="correct", **kwargs):
         super().__init__(**kwargs)
         sizes = dict(num_glimpses=num_glimpses, num_classes=num_classes, hidden_glimpse=hidden_glimpse,
                      hidden_location=hidden_location, glimpse_units=glimpse_units, core_units=core_units)
@@ -117,6 +125,9 @@ class RecurrentAttentionModel(keras.Model):
         if not mean_path_weight >= 0:  # also refuses NaN
             raise ValueError(f"mean_path_weight must be >= 0, got {mean_path_weight}")
         self.mean_path_weight = float(mean_path_weight)
+        if reward not in REWARDS:
+            raise ValueError(f"unknown reward {reward!r}; valid: {', '.join(REWARDS)}")
+        self.reward = reward
         if std_schedule not in STD_SCHEDULES:
             raise ValueError(f"unknown std_schedule {std_schedule!r}; valid: {', '.join(STD_SCHEDULES)}")
         if std_schedule == "anneal" and not (std_final > 0 and std_anneal_steps >= 1):
@@ -146,7 +157,7 @@ class RecurrentAttentionModel(keras.Model):
                             std_schedule=std_schedule, std_final=std_final, std_anneal_steps=std_anneal_steps,
                             detach_policy=detach_policy, location_activation=location_activation,
                             location_zero_init=location_zero_init, train_paths=train_paths,
-                            path_baseline=path_baseline, mean_path_weight=mean_path_weight)
+                            path_baseline=path_baseline, mean_path_weight=mean_path_weight, reward=reward)
 
     @property
     def sensor(self):
@@ -257,7 +268,8 @@ class RecurrentAttentionModel(keras.Model):
 
     # ------------------------------------------------------------------------------ losses
     def compute_ram_losses(self, out, labels, paths=None):
-        """The hybrid loss of :class:`RecurrentAttentionModel` and its terms (scalars), plus ``reward`` ``[B]``.
+        """The hybrid loss of :class:`RecurrentAttentionModel` and its terms (scalars), plus ``reward``
+        and ``correct`` ``[B]`` (``correct``: 1 where the answer is right; with ``reward="correct"`` the same).
 
         ``paths``: with ``path_baseline``, the batch holds this many consecutive paths per image
         (training: ``train_paths``) and each path's advantage is its reward minus the mean
@@ -266,7 +278,11 @@ class RecurrentAttentionModel(keras.Model):
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         logits = out["logits"]
         classification = cross_entropy(logits, labels)
-        reward = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
+        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
+        if self.reward == "probability":
+            reward = tf.stop_gradient(tf.gather(tf.nn.softmax(logits), labels, batch_dims=1))
+        else:
+            reward = correct
         policy = tfp.distributions.Normal(loc=out["mu"], scale=out["std"])
         log_pi = tf.reduce_sum(policy.log_prob(tf.stop_gradient(out["locations"])), axis=-1)  # [B, T]
         if self.path_baseline and paths is not None and paths > 1:
@@ -281,7 +297,7 @@ class RecurrentAttentionModel(keras.Model):
         baseline = tf.reduce_mean(tf.square(reward[:, None] - out["baselines"]))
         return {"loss": classification + self.reinforce_weight * reinforce + baseline,
                 "classification_loss": classification, "reinforce_loss": reinforce, "baseline_loss": baseline,
-                "reward": reward}
+                "reward": reward, "correct": correct}
 
     # ------------------------------------------------------------------------- train/test
     @property
@@ -320,7 +336,7 @@ class RecurrentAttentionModel(keras.Model):
             scaled = losses["loss"] / (1 if context is None else context.num_replicas_in_sync)
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
-        return self._update_metrics(losses, losses["reward"])
+        return self._update_metrics(losses, losses["correct"])
 
     def _add_mean_path_loss(self, losses, images, labels, mean_path=None):
         """``losses`` with ``mean_path_weight * CE`` of the images' mean paths added to ``loss``
@@ -335,7 +351,7 @@ class RecurrentAttentionModel(keras.Model):
         losses = self.compute_ram_losses(out, labels)
         if self.mean_path_weight > 0:  # evaluation already follows the mean path
             losses = self._add_mean_path_loss(losses, images, labels, mean_path=losses["classification_loss"])
-        correct = losses["reward"]
+        correct = losses["correct"]
         if self.mc_samples > 1:
             probs = self.evaluate_paths(images)["probabilities"]
             labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)

@@ -9,6 +9,7 @@ import tensorflow as tf
 import data
 from ram import RecurrentAttentionModel
 from ram.config import RAMConfig
+from trainkit import ConfigError
 from ram.evaluation import digit_centres, glimpse_distances
 from ram.training import build_model
 from tests.ram.test_model import batch, small_model
@@ -151,6 +152,44 @@ def test_leave_one_out_advantage_compares_the_paths_of_an_image():
         out["mu"] = mu
         loss = learned.compute_ram_losses(out, labels, paths=2)["reinforce_loss"]
     np.testing.assert_allclose(tape.gradient(loss, mu).numpy(), grad / 2, rtol=1e-5)
+
+
+def test_probability_reward_ranks_paths_that_all_answer_right():
+    model = small_model(train_paths=2, path_baseline=True, reward="probability")
+    # One image, two paths, both right; path 0 is surer of the true class than path 1.
+    labels = tf.constant([3, 3])
+    logits = tf.constant(np.stack([np.eye(10)[3] * 6.0, np.eye(10)[3] * 2.0]), tf.float32)
+    mu = tf.zeros([2, 3, 2])
+    locations = tf.constant(np.tile([[[0.1, -0.1]]], [2, 3, 1]), tf.float32)
+    out = dict(logits=logits, mu=mu, locations=locations, baselines=tf.fill([2, 3], 0.5), std=tf.constant(0.2))
+    losses = model.compute_ram_losses(out, labels, paths=2)
+    expected = tf.gather(tf.nn.softmax(logits), labels, batch_dims=1).numpy()
+    np.testing.assert_allclose(losses["reward"].numpy(), expected, rtol=1e-6)
+    np.testing.assert_array_equal(losses["correct"].numpy(), [1, 1])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([mu, logits])
+        out.update(mu=mu, logits=logits)
+        losses = model.compute_ram_losses(out, labels, paths=2)
+    grad = tape.gradient(losses["reinforce_loss"], mu).numpy()
+    # The surer path pulls its mean towards where it looked, the other pushes away; the 0/1
+    # reward gives both the same reward and no gradient at all.
+    np.testing.assert_array_equal(np.sign(grad[:, 0, 0]), [-1, 1])
+    # The reward is a number to REINFORCE, not a path for the classifier's gradient.
+    assert tape.gradient(losses["reinforce_loss"], logits) is None
+    hit = small_model(train_paths=2, path_baseline=True)
+    with tf.GradientTape() as tape:
+        tape.watch(mu)
+        loss = hit.compute_ram_losses(out, labels, paths=2)["reinforce_loss"]
+    np.testing.assert_array_equal(tape.gradient(loss, mu).numpy(), 0.0)
+
+
+def test_reward_is_checked_and_kept_in_the_config():
+    with pytest.raises(ValueError, match="unknown reward 'loss'"):
+        small_model(reward="loss")
+    clone = RecurrentAttentionModel.from_config(small_model(reward="probability").get_config())
+    assert clone.reward == "probability"
+    with pytest.raises(ConfigError, match="reward"):
+        RAMConfig.for_dataset("center", reward="hit").validate()
 
 
 def test_train_paths_repeat_each_image_and_train():
