@@ -132,9 +132,9 @@ def main(_):
     print(f"\nbatch {FLAGS.batch}, fastest of {FLAGS.repeats} rounds of {FLAGS.steps} "
           f"steps; protocol {FLAGS.train_rows:,} training + {FLAGS.validation_rows:,} validation query rows x "
           f"{FLAGS.epochs} epochs")
-    print("| attention | units | setting | images/s | step cost / NONE | forward MMAC / image | MACs / NONE "
-          "| hours per model |")
-    print("|---|---|---|---|---|---|---|---|")
+    header = ("| attention | units | setting | images/s | step cost / NONE | forward MMAC / image | MACs / NONE "
+              "| hours per model |")
+    print(header + "\n" + results_file.separator(header))
     for r in rows:
         ratio = f"{r['seconds'] / base:.2f}x" if base else "-"
         hours = r["seconds"] * steps_per_epoch * FLAGS.epochs / 3600

@@ -4,6 +4,9 @@ Kept flag-free so that tests (and other scripts) can import it beside another be
 absl flags without a ``DuplicateFlagError``.
 """
 
+from benchmarks.results import separator
+
+
 # Paper figures (%, Tables 1-2 and Sec. 4.1), keyed by (task, dataset, attention): accuracy, correctness.
 PAPER = {("attribute", "mref", "san"): (83.42, None), ("attribute", "mdist", "san"): (80.06, None),
          ("attribute", "mbg", "san"): (58.07, 0.15), ("attribute", "mref", "nctx"): (95.69, None),
@@ -100,13 +103,13 @@ def format_tables(rows):
     def number(value, scale=1.0, digits=3):
         return "-" if value is None else f"{scale * value:.{digits}f}"
 
+    header = ("| attention | epochs | accuracy | paper | correctness, ink | correctness, box | paper | "
+              + " | ".join(bins) + " |")
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         lines += ["", f"{dataset} ({rows[0]['task']} task): accuracy % (paper), mask correctness on the ink and "
                       "on its bounding box (paper), accuracy % by target scale", "",
-                  "| attention | epochs | accuracy | paper | correctness, ink | correctness, box | paper | "
-                  + " | ".join(bins) + " |",
-                  "|---|---|---|---|---|---|---|" + "---|" * len(bins)]
+                  header, separator(header)]
         for r in (r for r in rows if r["dataset"] == dataset):
             lines.append(f"| {r['attention'] + variant_label(r)} | {r['epochs']} | {number(r['accuracy'], 100, 2)} | "
                          f"{number(r['paper_accuracy'], digits=2)} | {number(r['correctness'])} | "

@@ -10,7 +10,7 @@ import time
 
 from absl import app
 
-from benchmarks.results import commit, read_json, started_at_commit, write_json  # noqa: F401  (used as ram_runs.*)
+from benchmarks.results import commit, markdown_table, read_json, started_at_commit, write_json  # noqa: F401  (used as ram_runs.*)
 from ram.config import PAPER_TEST_ERROR as PAPER_ERROR  # percent, Mnih et al. 2014
 
 # A run with weight averaging also reports its best checkpoint's raw weights (same epoch).
@@ -220,16 +220,6 @@ def row_order(row):
     """Paper order of the tasks, the defaults' row before its variants, seeds in order."""
     return (list(PAPER_ERROR).index(row["task"]), row.get("variant") or "", row.get("continued_from") or "",
             row_seed(row))
-
-
-def separator(header):
-    """The markdown separator row under ``header`` (one ``---`` cell per column)."""
-    return "|---" * (header.count("|") - 1) + "|"
-
-
-def markdown_table(header, body):
-    """One markdown table: ``header``, its separator row, then the ``body`` lines."""
-    return "\n".join([header, separator(header), *body])
 
 
 def format_reproduce_table(rows, mc_samples=10):

@@ -1,5 +1,5 @@
 """What every benchmark's results file carries (the commit that produced it, written atomically),
-and how a benchmark names the run directories it resumes."""
+how a benchmark names the run directories it resumes, and how it prints a markdown table."""
 
 import json
 import os
@@ -65,3 +65,13 @@ def run_name(base, **settings):
     or only re-evaluate, the seed-0 run. Runs at the defaults keep the bare name.
     """
     return base + "".join(f"_{name}{value}" for name, (value, default) in settings.items() if value != default)
+
+
+def separator(header):
+    """The markdown separator row under ``header`` (one ``---`` cell per column)."""
+    return "|---" * (header.count("|") - 1) + "|"
+
+
+def markdown_table(header, body):
+    """One markdown table: ``header``, its separator row, then the ``body`` lines."""
+    return "\n".join([header, separator(header), *body])
