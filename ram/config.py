@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from ram.model import REWARDS
 from trainkit.run_dir import ConfigError, JsonConfig
 
 MAX_GLIMPSES = 64  # the paper uses 2-8; far more only exhausts memory
@@ -109,6 +110,6 @@ class RAMConfig(JsonConfig):
             (not self.path_baseline or self.train_paths >= 2, "path_baseline",
              "False unless train_paths >= 2 (it compares the paths of an image)"),
             (0 <= self.mean_path_weight <= 100, "mean_path_weight", "in [0, 100]"),
-            (self.reward in ("correct", "probability"), "reward", "correct or probability"),
+            (self.reward in REWARDS, "reward", " or ".join(REWARDS)),
             (0 <= self.ema_momentum < 1, "ema_momentum", "in [0, 1) (0: no weight averaging)"),
         ]

@@ -9,10 +9,10 @@ import tensorflow as tf
 import data
 from ram import RecurrentAttentionModel
 from ram.config import RAMConfig
-from trainkit import ConfigError
 from ram.evaluation import digit_centres, glimpse_distances
 from ram.training import build_model
 from tests.ram.test_model import batch, small_model
+from trainkit import ConfigError
 
 
 def reinforce_grads(model, images, labels):
