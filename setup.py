@@ -8,6 +8,8 @@ setuptools.setup(
     description=__doc__,
     python_requires=">=3.11",
     packages=setuptools.find_packages(include=["ram*", "cram*", "attention_rnn*", "data*", "examples*", "trainkit*"]),
+    # The shipped pretrained models: weights and their manifests (trainkit/pretrained.py).
+    package_data={package: ["pretrained/*.json", "pretrained/*.weights.h5"] for package in ("ram", "cram", "attention_rnn")},
     install_requires=[
         "tensorflow==2.21.*",
         # tensorflow-probability 0.25 refuses to import without tf-keras of the same version as TF,

@@ -5,13 +5,15 @@ import tensorflow as tf
 
 from attention_rnn.attention import AttentionRNN, BlockAttentionRNN
 from attention_rnn.baselines import LocalAttention, SoftAttention
-from attention_rnn.config import ATTENTIONS, default_units
+from attention_rnn.config import ATTENTIONS, AttributeConfig, default_units  # noqa: F401  (ATTENTIONS: the package's)
+from trainkit.settings import check_value
+
+D = AttributeConfig()  # every argument that is also a setting takes its default from attention_rnn.config
 
 
 def make_attention(kind, units, seed=0, name=None):
     """One attention layer of type ``kind`` (see ``ATTENTIONS``), or None for ``none``."""
-    if kind not in ATTENTIONS:
-        raise ValueError(f"unknown attention {kind!r}; valid: {', '.join(ATTENTIONS)}")
+    check_value(AttributeConfig, "attention", kind)
     return {
         "none": lambda: None,
         "san": lambda: SoftAttention(units, context_size=1, name=name),
@@ -62,8 +64,9 @@ class AttributeNetwork(keras.Model):
       ``[B, h_k, w_k, 1]`` per attended layer (coarser with depth).
     """
 
-    def __init__(self, attention="arnn", filters=32, units=None, num_classes=5, hidden=64, seed=0, batch_norm=False,
-                 dropout=0.0, head_query=True, mask_norm=False, **kwargs):
+    def __init__(self, attention=D.attention, filters=D.filters, units=None, num_classes=5, hidden=D.hidden,
+                 seed=D.seed, batch_norm=D.batch_norm, dropout=D.dropout, head_query=D.head_query,
+                 mask_norm=D.mask_norm, **kwargs):
         super().__init__(**kwargs)
         self.attention_kind, self.filters = attention, filters
         self.units = default_units(attention) if units is None else units

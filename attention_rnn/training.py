@@ -80,13 +80,13 @@ def mask_pictures(inputs, answers, note=None, count=4, task="attribute"):
     return draw
 
 
-def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", minutes=None,
-          patience=None, min_epochs=0, strategy=None):
+def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", strategy=None):
     """Trains (or resumes) the attribute run in ``model_dir``; returns the Keras ``History``.
 
-    ``minutes``: stop after the epoch that passes this much training time (over all sittings).
-    ``patience``: stop once this many epochs pass without a better validation accuracy (over
-    all sittings; :class:`trainkit.StopWhenStale`), but never before ``min_epochs`` epochs.
+    ``config.minutes`` (0: none): stop after the epoch that passes this much training time (over
+    all sittings). ``config.patience`` (0: none): stop once this many epochs pass without a better
+    validation accuracy (over all sittings; :class:`trainkit.StopWhenStale`), but never before
+    ``config.min_epochs`` epochs.
     Under a ``strategy`` (see :mod:`trainkit.distribute`) ``config.batch_size`` is the global
     batch and only the chief worker writes the run's files.
 
@@ -107,14 +107,21 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
     if run.chief:
         pictures = (mask_pictures(*next(iter(val_ds)), note=data_note(config, backgrounds), task=config.task),
                     "attention_masks", "masks")
-    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
-                       verbose=verbose, pictures=pictures, patience=patience,
-                       min_epochs=min_epochs)
+    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps,
+                       minutes=config.minutes or None, verbose=verbose, pictures=pictures,
+                       patience=config.patience or None, min_epochs=config.min_epochs)
 
 
 def load_trained(model_dir, which="best"):
     """``(model, config)`` of a run directory, with the ``best``/``latest``/given checkpoint."""
     return harness.load_run(model_dir, AttributeConfig, build_model, which)
+
+
+def load_pretrained(name):
+    """``(model, config)`` of the shipped model ``name`` (``<dataset>_<attention>``, e.g.
+    ``mref_arnn``), its checksum checked before loading (:mod:`trainkit.pretrained`)."""
+    model, config, _ = harness.load_pretrained("attention_rnn", name, AttributeConfig, build_model)
+    return model, config
 
 
 def scale_bin_names():

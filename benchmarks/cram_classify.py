@@ -22,7 +22,8 @@ from benchmarks.results import run_name
 
 flags.DEFINE_integer("epochs", 10, "Epochs per model (the equal budget).", lower_bound=1)
 flags.DEFINE_integer("limit", None, "First N images of each split (default all).", lower_bound=1)
-flags.DEFINE_integer("glimpses", 8, "Glimpses for every model.", lower_bound=1)
+flags.DEFINE_integer("glimpses", None, "Glimpses for every model (default: each model's for clutter, 8).",
+                     lower_bound=1)
 flags.DEFINE_list("models", ["cram_saliency", "cram_none", "ram"],
                   "Which models to train: cram_saliency, cram_oracle, cram_none, ram, and ram_time (RAM "
                   "trained for the wall time the first CRAM model took, with up to 1,000 epochs).")
@@ -49,7 +50,7 @@ def main(_):
     mnist = data.load_mnist()
     rows = []
     for name in FLAGS.models:
-        run_dir = os.path.join(FLAGS.model_dir, run_name(name, glimpses=(FLAGS.glimpses, 8), limit=(FLAGS.limit, None),
+        run_dir = os.path.join(FLAGS.model_dir, run_name(name, glimpses=(FLAGS.glimpses, None), limit=(FLAGS.limit, None),
                                                          seed=(FLAGS.seed, 0)))
         print(f"\n== {name}", flush=True)
         start = time.monotonic()
@@ -58,15 +59,15 @@ def main(_):
             if timed and not rows:
                 raise SystemExit("ram_time needs a CRAM model before it in --models (its wall time is the budget)")
             config = RAMConfig.for_dataset("clutter", num_glimpses=FLAGS.glimpses, seed=FLAGS.seed,
-                                           epochs=1000 if timed else FLAGS.epochs)
-            history = ram_training.train(config, run_dir, mnist=mnist, limit=FLAGS.limit, verbose=2,
-                                         minutes=rows[0][4] / 60 if timed else None)
+                                           epochs=1000 if timed else FLAGS.epochs,
+                                           minutes=rows[0][4] / 60 if timed else 0.0)
+            history = ram_training.train(config, run_dir, mnist=mnist, limit=FLAGS.limit, verbose=2)
             model, config = ram_training.load_trained(run_dir)
-            error, _ = ram_training.evaluate(model, config, "test", mnist=mnist, limit=FLAGS.limit)
+            error = ram_training.evaluate(model, config, "test", mnist=mnist, limit=FLAGS.limit)["error"]
         else:
             clue = name.split("_", 1)[1]
-            config = CRAMConfig(task="classify", dataset="clutter", clue=clue, num_glimpses=FLAGS.glimpses,
-                                epochs=FLAGS.epochs, seed=FLAGS.seed)
+            config = CRAMConfig.for_task("classify", dataset="clutter", clue=clue, num_glimpses=FLAGS.glimpses,
+                                         epochs=FLAGS.epochs, seed=FLAGS.seed)
             history = cram_training.train(config, run_dir, mnist=mnist, limit=FLAGS.limit, verbose=2)
             model, config = cram_training.load_trained(run_dir)
             error = cram_training.evaluate(model, config, "test", mnist=mnist, limit=FLAGS.limit)["error"]

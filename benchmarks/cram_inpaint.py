@@ -18,7 +18,7 @@ from benchmarks.results import run_name
 
 flags.DEFINE_integer("epochs", 10, "Epochs per trained model (the equal budget).", lower_bound=1)
 flags.DEFINE_integer("limit", None, "First N images of each split (default all).", lower_bound=1)
-flags.DEFINE_integer("batch", 64, "Batch size.", lower_bound=1)
+flags.DEFINE_integer("batch", None, "Batch size (default: cram.config's).", lower_bound=1)
 flags.DEFINE_enum("svhn_source", "standin", ["standin", "tfds", "dir"], "Data source (see data/svhn.py).")
 flags.DEFINE_string("svhn_dir", None, "For --svhn_source dir (or the TFDS data directory).")
 flags.DEFINE_string("model_dir", "runs/bench_cram_inpaint", "Parent directory of the runs.")
@@ -37,8 +37,8 @@ def main(_):
     from cram.inpainting import evaluate_inpainting
 
     mnist = data.load_mnist()
-    config = CRAMConfig(task="inpaint", dataset="svhn_occluded", clue="oracle", num_glimpses=4, batch_size=FLAGS.batch,
-                        epochs=FLAGS.epochs, svhn_source=FLAGS.svhn_source, seed=FLAGS.seed)
+    config = CRAMConfig.for_task("inpaint", batch_size=FLAGS.batch, epochs=FLAGS.epochs, svhn_source=FLAGS.svhn_source,
+                                 seed=FLAGS.seed)
     test = data.svhn.make_svhn_occluded("test", 100, seed=FLAGS.seed, source=FLAGS.svhn_source,
                                         data_dir=FLAGS.svhn_dir, limit=FLAGS.limit, mnist=mnist)
     rows = []
@@ -56,9 +56,9 @@ def main(_):
     conv = ConvInpainter(filters=config.filters, units=config.units, adversarial_weight=config.adversarial_weight)
     conv.compile(keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
                  keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
-    kwargs = dict(batch_size=FLAGS.batch, seed=FLAGS.seed, source=FLAGS.svhn_source, data_dir=FLAGS.svhn_dir,
+    kwargs = dict(batch_size=config.batch_size, seed=FLAGS.seed, source=FLAGS.svhn_source, data_dir=FLAGS.svhn_dir,
                   limit=FLAGS.limit, mnist=mnist)
-    steps = data.svhn.split_size("train", FLAGS.svhn_source, FLAGS.svhn_dir, FLAGS.limit) // FLAGS.batch
+    steps = data.svhn.split_size("train", FLAGS.svhn_source, FLAGS.svhn_dir, FLAGS.limit) // config.batch_size
     conv.fit(data.svhn.make_svhn_occluded("train", first_pass=0, **kwargs), epochs=FLAGS.epochs,
              steps_per_epoch=steps, verbose=2, shuffle=False)
     rows.append(("conv encoder", evaluate_inpainting(conv.complete, test), time.monotonic() - start))

@@ -34,21 +34,21 @@ def main(_):
     mnist = data.load_mnist()
     rows = []
     for policy in FLAGS.policies:
-        config = RAMConfig.for_dataset("translate", epochs=100_000, seed=FLAGS.seed,
+        config = RAMConfig.for_dataset("translate", seed=FLAGS.seed, minutes=FLAGS.minutes,
                                        random_locations=policy == "random")
         run_dir = os.path.join(FLAGS.model_dir, f"{policy}_{int(FLAGS.minutes)}min_seed{FLAGS.seed}")
         wall = float("nan")
         if not FLAGS.evaluate_only:
             print(f"== {policy} policy: training for {FLAGS.minutes:g} minutes into {run_dir}", flush=True)
             start = time.monotonic()
-            training.train(config, run_dir, mnist=mnist, verbose=2, minutes=FLAGS.minutes)
+            training.train(config, run_dir, mnist=mnist, verbose=2)
             wall = time.monotonic() - start
         with open(os.path.join(run_dir, "best.json")) as f:
             best = json.load(f)
         model, config = training.load_trained(run_dir, "best")
-        error, _ = training.evaluate(model, config, "test", mnist=mnist)
+        error = training.evaluate(model, config, "test", mnist=mnist)["error"]
         model, config = training.load_trained(run_dir, "best", mc_samples=FLAGS.mc_samples)
-        mc_error, _ = training.evaluate(model, config, "test", mnist=mnist)
+        mc_error = training.evaluate(model, config, "test", mnist=mnist)["error"]
         rows.append((policy, best["epoch"], wall, 100 * (1 - best["val_accuracy"]), error, mc_error))
         print(f"{policy}: best epoch {best['epoch']}, {wall / 60:.1f} min, validation error "
               f"{100 * (1 - best['val_accuracy']):.2f}%, test error {error:.2f}% (mean path), "

@@ -1,21 +1,23 @@
 r"""Reproduces RAM's four MNIST results (Mnih et al. 2014) under a training-time budget.
 
-    python -m benchmarks.ram_reproduce                       # all four tasks, 60 minutes each
-    python -m benchmarks.ram_reproduce --tasks translate --minutes 90
-    python -m benchmarks.ram_reproduce --tasks translate --variant paths4+loo+batch32
+    python -m benchmarks.ram_reproduce                       # all four tasks, the defaults' 90 minutes each
+    python -m benchmarks.ram_reproduce --tasks translate --minutes 60
+    python -m benchmarks.ram_reproduce --tasks translate --variant probreward
 
-Each task trains the data set's defaults of ``examples.mnist`` (``ram/config.py``: center
-28x28 and translate 60x60 with 6 glimpses, clutter 60x60 and clutter100 100x100 with 8) for
-``--minutes`` of training time, keeps the checkpoint with the best validation accuracy, and
+Each task trains exactly what ``python -m examples.mnist --train --dataset TASK`` trains with no
+other flag (``ram/config.py``: center 28x28 and translate 60x60 with 6 glimpses, clutter 60x60
+and clutter100 100x100 with 8) for ``--minutes`` of training time (default: the config's), keeps the checkpoint with the best validation accuracy, and
 prints one table: task, glimpses, epochs, minutes, test error of the deterministic **mean
 path** and of ``--mc_samples`` sampled paths, with the paper's figure and our target beside
 them; then, per task, the mean distance in pixels from each glimpse to the target digit for
 the learned policy and for random locations. Rows go to ``docs/results/ram_reproduce.json``.
 
-``--variant`` trains a recipe variant of ``benchmarks.ram_recipe`` instead (atoms joined by
-``+``, e.g. ``paths4+loo+batch32``: 32 images x 4 sampled paths per step with a leave-one-out
-baseline) into its own run directory; its rows carry ``variant`` and sit beside the defaults'
-rows (``variant`` absent), and the table gains a variant column. ``--seed`` other than 0 trains
+``--variant`` overrides the defaults with atoms of ``benchmarks.ram_runs`` joined by ``+`` (e.g.
+``probreward``: the probability reward; ``today+lstm``: the pre-recipe settings with an LSTM
+core) and trains into its own run directory; its rows carry ``variant`` and sit beside the
+defaults' rows (``variant`` absent), and the table gains a variant column. Every row holds
+``config``, the full resolved config it trained, and ``overrides``, the fields where that
+differs from the data set's defaults. ``--seed`` other than 0 trains
 its own run (``..._seed<N>``) and row: rows are keyed by task, recipe and seed.
 
 Resumable: the training time is summed over sittings (``train_time.json`` in each run), so a
@@ -52,10 +54,12 @@ from absl import app, flags, logging
 from benchmarks import ram_runs
 
 flags.DEFINE_list("tasks", list(ram_runs.PAPER_ERROR), "Tasks to run, in order.")
-flags.DEFINE_float("minutes", 60.0, "Training-time budget per task.", lower_bound=0.1)
+flags.DEFINE_float("minutes", None, "Training-time budget per task (default: ram.config's, the budget "
+                   "`examples.mnist --train` trains for).", lower_bound=0.1)
 flags.DEFINE_integer("mc_samples", 10, "Sampled paths averaged for the Monte Carlo test error.", lower_bound=2)
-flags.DEFINE_string("variant", None, "Recipe variant of benchmarks.ram_recipe (atoms joined by '+', e.g. "
-                    "paths4+loo+batch32); default: the data set's defaults of examples.mnist.")
+flags.DEFINE_string("variant", None, "Overrides of the data set's defaults of examples.mnist, as atoms of "
+                    "benchmarks.ram_runs joined by '+' (e.g. probreward, or today+lstm); default: none, the "
+                    "defaults themselves.")
 flags.DEFINE_string("continue_from", None, "Start from a copy of this recipe's ('defaults' or a variant) longest "
                     "run shorter than --minutes and train under --variant for the rest (a second phase).")
 flags.DEFINE_integer("seed", 0, "Seed.")
@@ -71,7 +75,7 @@ def plan(task, overrides, variant, before):
     when ``--continue_from`` names a recipe whose checkpoints do not fit, or no run of it."""
     from ram.config import RAMConfig
 
-    config = RAMConfig.for_dataset(task, epochs=100_000, seed=FLAGS.seed, **overrides)
+    config = RAMConfig.for_dataset(task, seed=FLAGS.seed, minutes=FLAGS.minutes, **overrides)
     stem = ram_runs.run_stem(task, variant)
     if before is None:
         return task, config, stem, None
@@ -93,6 +97,9 @@ def plan(task, overrides, variant, before):
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
+    if FLAGS.minutes is None:
+        from ram.config import DEFAULTS
+        FLAGS.minutes = DEFAULTS.minutes
     unknown = [t for t in FLAGS.tasks if t not in ram_runs.PAPER_ERROR]
     if unknown:
         raise app.UsageError(f"unknown tasks {unknown}; known: {', '.join(ram_runs.PAPER_ERROR)}")
@@ -117,14 +124,15 @@ def main(argv):
               f"{f', continuing {source}' if source else ''}", flush=True)
         # The second phase's own commit (the row's ``commit`` is the first phase's).
         continued_at = ram_runs.started_at_commit(run_dir, "continued.json") if before is not None else None
-        row = ram_runs.train_and_measure(config, run_dir, FLAGS.minutes, mnist, mc_samples=FLAGS.mc_samples)
+        row = ram_runs.train_and_measure(config, run_dir, mnist, mc_samples=FLAGS.mc_samples)
         fresh = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
                      test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
                      commit=row["commit"], minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
                      best_epoch=row["best_epoch"], val_error=row["val_error"],
                      paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
                      distances_learned=row["distances"],
-                     distances_random=ram_runs.random_distances(config, mnist))
+                     distances_random=ram_runs.random_distances(config, mnist),
+                     config=row["config"], overrides=ram_runs.overrides_of_defaults(config))
         fresh.update({k: row[k] for k in ram_runs.RAW_KEYS if k in row})  # runs with weight averaging
         if variant:
             fresh["variant"] = variant

@@ -17,11 +17,17 @@ from ram.config import PAPER_TEST_ERROR as PAPER_ERROR  # percent, Mnih et al. 2
 RAW_KEYS = ("test_error_mean_raw", "test_error_mc10_raw")
 TARGET_ERROR = {"center": 1.3, "translate": 1.3, "clutter": 4.0, "clutter100": 8.0}
 
-# A variant is "today" (the defaults before this ablation: REINFORCE reaching the core with
-# weight 0.01, std 0.11 fixed, clipped mean) or atoms joined by "+", e.g. "detached+tanh+std22";
-# each atom changes a few RAMConfig fields, later atoms win.
+# A variant is atoms joined by "+", e.g. "detached+tanh+std22", applied in turn to the data set's
+# defaults (ram/config.py); each atom changes a few RAMConfig fields, later atoms win. "today" is
+# the recipe before the ablations (an RNN core, one path per image at batch 128 with the learned
+# baseline, the 500-step decay): rows trained before the defaults became the reproducing recipe
+# name it first ("today+paths4+loo+batch32"), so that every variant string still resolves to
+# what it trained.
+TODAY = dict(detach_policy=False, reinforce_weight=0.01, location_activation="clip", std_schedule="fixed",
+             learning_rate=1e-3, decay_rate=0.97, decay_steps=500, core="rnn", batch_size=128,
+             location_zero_init=False, train_paths=1, path_baseline=False)
 ATOMS = {
-    "today": dict(),
+    "today": TODAY,
     "shared": dict(detach_policy=False),
     "detached": dict(detach_policy=True),
     "tanh": dict(location_activation="tanh"),
@@ -32,7 +38,7 @@ ATOMS = {
     "lr3e-3": dict(learning_rate=3e-3),
     "nodecay": dict(decay_rate=1.0),
     # x0.97 once per epoch at batch 32 (50,000 / 32 steps), as tfRAM decays once per epoch;
-    # the default (every 500 steps) floors a batch-32 run's rate at lr/10 after 24 epochs.
+    # every 500 steps (today's) floors a batch-32 run's rate at lr/10 after 24 epochs.
     "epochdecay": dict(decay_steps=1562),
     "lstm": dict(core="lstm"),
     "rnn": dict(core="rnn"),
@@ -56,16 +62,14 @@ ATOMS = {
     "rw01": dict(reinforce_weight=0.1),  # more of the REINFORCE gradient reaches the core
     "rw1": dict(reinforce_weight=1.0),  # the paper's hybrid loss, unweighted
 }
-TODAY = dict(detach_policy=False, reinforce_weight=0.01, location_activation="clip", std=0.11, std_schedule="fixed", learning_rate=1e-3,
-             decay_rate=0.97, core="rnn", batch_size=128, location_zero_init=False, train_paths=1, path_baseline=False)
 
 
 def overrides_of(variant):
-    """RAMConfig overrides of ``variant``: the pre-ablation recipe, then each atom in turn.
+    """RAMConfig overrides of ``variant``: each atom's fields in turn, over the data set's defaults.
 
     Raises ``absl.app.UsageError`` (a clean CLI message) for an unknown atom.
     """
-    values = dict(TODAY)
+    values = {}
     for atom in variant.replace("_", "+").split("+"):
         if atom not in ATOMS:
             raise app.UsageError(f"unknown atom {atom!r} in variant {variant!r}; known: {', '.join(ATOMS)}")
@@ -116,15 +120,15 @@ def start_from_shorter_run(parent, stem, seed, minutes, source_stem=None):
     return run_dir, source
 
 
-def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None, verbose=2,
-                      steps_per_execution=None):
-    """Trains ``config`` into ``run_dir`` for ``minutes`` of training time in all (a re-run
+def train_and_measure(config, run_dir, mnist, mc_samples=10, limit=None, verbose=2, steps_per_execution=None):
+    """Trains ``config`` into ``run_dir`` for its ``minutes`` of training time in all (a re-run
     continues a killed one), then measures its best checkpoint.
 
     Returns a dict: ``epochs``, ``minutes`` (training time over every sitting), ``val_error``,
     ``test_error_mean`` (mean path), ``test_error_mc`` (``mc_samples`` sampled paths),
     ``distances`` (pixels from each glimpse to the digit, mean path), in percent and pixels;
-    ``commit``, the commit the run's first sitting started from (:func:`started_at_commit`).
+    ``commit``, the commit the run's first sitting started from (:func:`started_at_commit`);
+    ``config``, the full resolved config it trained with.
     A run with weight averaging (``ema_momentum > 0``) is measured on its averaged weights, and
     its row also gives the same checkpoint's raw weights' errors (:data:`RAW_KEYS`): a paired
     measure of what the averaging adds.
@@ -135,7 +139,7 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
 
     started = time.monotonic()
     first_commit = started_at_commit(run_dir)
-    history = training.train(config, run_dir, mnist=mnist, verbose=verbose, minutes=minutes, limit=limit,
+    history = training.train(config, run_dir, mnist=mnist, verbose=verbose, limit=limit,
                              steps_per_execution=steps_per_execution)
     if getattr(history, "nan_stopped", False):
         print(f"{run_dir}: stopped on a NaN loss; measuring its last good checkpoint", flush=True)
@@ -143,20 +147,35 @@ def train_and_measure(config, run_dir, minutes, mnist, mc_samples=10, limit=None
     with open(os.path.join(run_dir, "best.json")) as f:
         best = json.load(f)
     model, config = training.load_trained(run_dir, "best", mc_samples=1)
-    error, _ = training.evaluate(model, config, "test", mnist=mnist, limit=limit)
+    error = training.evaluate(model, config, "test", mnist=mnist, limit=limit)["error"]
     distances = glimpse_distances(model, config, "test", mnist=mnist, limit=limit)
     mc_model, mc_config = training.load_trained(run_dir, "best", mc_samples=mc_samples)
-    mc_error, _ = training.evaluate(mc_model, mc_config, "test", mnist=mnist, limit=limit)
+    mc_error = training.evaluate(mc_model, mc_config, "test", mnist=mnist, limit=limit)["error"]
     row = dict(epochs=epochs, best_epoch=best["epoch"], minutes=round(seconds / 60.0, 1),
                val_error=round(100 * (1 - best["val_accuracy"]), 2), test_error_mean=round(error, 2),
                test_error_mc10=round(mc_error, 2), distances=[round(d, 2) for d in distances],
-               commit=first_commit)
+               commit=first_commit, config=resolved_config(config))
     if config.ema_momentum > 0:
         for key, samples in zip(RAW_KEYS, (1, mc_samples)):
             raw, raw_config = training.load_trained(run_dir, "best", mc_samples=samples, averaged=False)
-            row[key] = round(training.evaluate(raw, raw_config, "test", mnist=mnist, limit=limit)[0], 2)
+            row[key] = round(training.evaluate(raw, raw_config, "test", mnist=mnist, limit=limit)["error"], 2)
     print(f"{run_dir}: {row} (this sitting {(time.monotonic() - started) / 60:.1f} min)", flush=True)
     return row
+
+
+def resolved_config(config):
+    """The row's record of a run's config: every field, with ``mc_samples`` the training's (1)."""
+    import dataclasses
+
+    return dataclasses.asdict(dataclasses.replace(config, mc_samples=1))
+
+
+def overrides_of_defaults(config):
+    """``{field: value}`` where ``config`` differs from its data set's defaults (ram/config.py)."""
+    from ram.config import RAMConfig
+    from trainkit.settings import overrides
+
+    return overrides(config, RAMConfig.for_dataset(config.dataset))
 
 
 def random_distances(config, mnist, limit=None):
@@ -166,10 +185,9 @@ def random_distances(config, mnist, limit=None):
 
     from ram.evaluation import glimpse_distances
     from ram.training import build_model
-    import data
 
     config = dataclasses.replace(config, random_locations=True)
-    model = build_model(config, data.image_size(config.dataset))
+    model = build_model(config)
     return [round(d, 2) for d in glimpse_distances(model, config, "test", mnist=mnist, limit=limit)]
 
 
@@ -198,9 +216,18 @@ def row_seed(row):
     return row.get("seed", 0)
 
 
+# Config fields that do not make two rows different recipes: the seed (rows of several seeds are
+# one recipe's), the epoch cap and budget (the budget is its own column) and the evaluation's paths.
+NOT_RECIPE = ("seed", "epochs", "minutes", "mc_samples")
+
+
 def recipe_key(row):
-    """The row's task and recipe: the data set's defaults (no ``variant``) or a variant, trained
-    from the start or continuing another recipe's run (``continued_from``)."""
+    """The row's task and recipe: its resolved ``config`` (but :data:`NOT_RECIPE`) where the row
+    holds one, so that a variant and the defaults that equal it are one recipe; else the variant
+    name (none: the defaults); and the recipe it continued (``continued_from``)."""
+    if "config" in row:
+        recipe = json.dumps({k: v for k, v in row["config"].items() if k not in NOT_RECIPE}, sort_keys=True)
+        return row["task"], recipe, row.get("continued_from")
     return row["task"], row.get("variant"), row.get("continued_from")
 
 

@@ -62,7 +62,7 @@ def measure(config, size, jit_compile, steps_per_execution, steps, batch):
     from ram.training import build_model
 
     keras.utils.set_random_seed(0)
-    model = build_model(config, size, jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    model = build_model(config, jit_compile=jit_compile, steps_per_execution=steps_per_execution, image_size=size)
     images = tf.random.uniform([batch * 10, size, size, 1], seed=1)
     labels = tf.random.uniform([batch * 10], 0, 10, tf.int32, seed=2)
     ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch, drop_remainder=True)

@@ -47,7 +47,7 @@ def child(setting):
     with strategy.scope():
         # As ram.training.train: several replicas run one step per call and without XLA.
         single = strategy.num_replicas_in_sync == 1
-        model = build_model(RAMConfig.for_dataset("translate", batch_size=FLAGS.batch), 60,
+        model = build_model(RAMConfig.for_dataset("translate", batch_size=FLAGS.batch),
                             jit_compile=single, steps_per_execution=10 if single else 1)
     images = tf.random.uniform([FLAGS.batch * 8, 60, 60, 1], seed=1)
     labels = tf.random.uniform([FLAGS.batch * 8], 0, 10, tf.int32, seed=2)

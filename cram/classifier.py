@@ -6,10 +6,11 @@ import tensorflow as tf
 
 from cram.blocks import mlp
 from cram.clue import check_clue_form, clue_loss
-from cram.config import CLUES
+from cram.config import DEFAULTS as D, CRAMConfig
 from cram.encoder import CRAMEncoder
 from cram.saliency import SaliencyNetwork, target_region
 from trainkit.distribute import replica_count
+from trainkit.settings import check_value
 
 
 @keras.saving.register_keras_serializable(package="cram")
@@ -35,11 +36,11 @@ class CRAMClassifier(keras.Model):
       logits ``[B, num_classes]``; :meth:`explain` also gives the clue and every glimpse's theta.
     """
 
-    def __init__(self, num_classes=10, clue="saliency", clue_weight=1.0, num_glimpses=8, glimpse_size=16,
-                 filters=32, units=256, clue_form="inside", **kwargs):
+    # Every argument that is also a setting takes its default from cram.config.
+    def __init__(self, num_classes=10, clue=D.clue, clue_weight=D.clue_weight, num_glimpses=D.num_glimpses,
+                 glimpse_size=D.glimpse_size, filters=D.filters, units=D.units, clue_form=D.clue_form, **kwargs):
         super().__init__(**kwargs)
-        if clue not in CLUES:
-            raise ValueError(f"unknown clue {clue!r}; valid: {', '.join(CLUES)}")
+        check_value(CRAMConfig, "clue", clue)
         self.num_classes, self.clue_kind, self.clue_weight = num_classes, clue, clue_weight
         self.clue_form = check_clue_form(clue_form)
         self.encoder = CRAMEncoder(num_glimpses, glimpse_size, filters, units, name="encoder")

@@ -2,17 +2,14 @@
 
 import tensorflow as tf
 
+from cram.config import CRAMConfig
 from cram.spatial_transformer import SpatialTransformer
-
-
-CLUE_FORMS = ("inside", "cover")
+from trainkit.settings import check_value
 
 
 def check_clue_form(form):
-    """Returns ``form`` if it is one of :data:`CLUE_FORMS`; raises ValueError otherwise."""
-    if form not in CLUE_FORMS:
-        raise ValueError(f"unknown clue loss form {form!r}; valid: {', '.join(CLUE_FORMS)}")
-    return form
+    """Returns ``form`` if it is one of ``cram.config.CLUE_FORMS``; raises ValueError otherwise."""
+    return check_value(CRAMConfig, "clue_form", form)
 
 
 def window_coverage(clues, thetas):

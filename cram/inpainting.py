@@ -20,9 +20,11 @@ import tensorflow as tf
 
 from cram.blocks import BN_MOMENTUM, cnn, mlp
 from cram.clue import check_clue_form, clue_loss
+from cram.config import CRAMConfig
 from cram.encoder import CRAMEncoder
 from trainkit.distribute import replica_count
 
+D = CRAMConfig.for_task("inpaint")  # the defaults of the model's arguments that are also settings
 PATCH = 16  # side of the local discriminator's patch, centred on the 8x8 hole
 
 
@@ -64,8 +66,10 @@ class CRAMInpainter(keras.Model):
       :meth:`complete` also gives the generated image and the glimpses' thetas.
     """
 
-    def __init__(self, clue_weight=1.0, adversarial_weight=0.001, num_glimpses=4, glimpse_size=16, filters=32,
-                 units=256, clue_form="cover", **kwargs):
+    # Every argument that is also a setting takes its default from cram.config (the inpainting task's).
+    def __init__(self, clue_weight=D.clue_weight, adversarial_weight=D.adversarial_weight,
+                 num_glimpses=D.num_glimpses, glimpse_size=D.glimpse_size, filters=D.filters, units=D.units,
+                 clue_form=D.clue_form, **kwargs):
         super().__init__(**kwargs)
         self.clue_form = check_clue_form(clue_form)
         self.clue_weight, self.adversarial_weight = clue_weight, adversarial_weight

@@ -11,10 +11,9 @@ from cram import visualize
 from cram.classifier import CRAMClassifier
 from cram.config import CRAMConfig
 from cram.saliency import SaliencyNetwork, target_region
-from trainkit import RunError, build_optimizers, harness, load_weights
+from trainkit import build_optimizers, harness, load_weights
 
 SALIENCY_WEIGHTS = "saliency.weights.h5"
-CLASSIFY_DATASETS = ("center", "translate", "clutter", "clutter100")
 
 
 def image_shape(config):
@@ -30,13 +29,13 @@ def build_model(config):
     if config.task == "inpaint":
         from cram.inpainting import CRAMInpainter
         model = CRAMInpainter(clue_weight=config.clue_weight, adversarial_weight=config.adversarial_weight,
-                              clue_form=config.resolved_clue_form,
+                              clue_form=config.clue_form,
                               num_glimpses=config.num_glimpses, glimpse_size=config.glimpse_size,
                               filters=config.filters, units=config.units)
         model.compile(generator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
                       discriminator_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
     else:
-        model = CRAMClassifier(clue=config.clue, clue_weight=config.clue_weight, clue_form=config.resolved_clue_form,
+        model = CRAMClassifier(clue=config.clue, clue_weight=config.clue_weight, clue_form=config.clue_form,
                                num_glimpses=config.num_glimpses, glimpse_size=config.glimpse_size,
                                filters=config.filters, units=config.units)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=5.0), jit_compile=False)
@@ -101,7 +100,7 @@ def _datasets(config, mnist, limit, first_pass, svhn_dir=None):
             classify_dataset(config, "validation", mnist, limit))
 
 
-def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, svhn_dir=None, strategy=None):
+def train(config, model_dir, mnist=None, limit=None, verbose="auto", svhn_dir=None, strategy=None):
     """Trains (or resumes) the CRAM run in ``model_dir``; returns the Keras ``History``.
 
     ``best``/``latest`` checkpoints (best by validation accuracy, or by validation hole L1
@@ -111,9 +110,6 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     BatchNorm normalises each replica's slice, and only the chief worker writes the run's
     files (the saliency network is pre-trained before, on one device).
     """
-    if config.task == "classify" and config.dataset not in CLASSIFY_DATASETS:
-        raise RunError(f"--dataset {config.dataset} is not a classification set; valid: "
-                       f"{', '.join(CLASSIFY_DATASETS)}")
     run = harness.open_run(model_dir, config, strategy)
     mnist = mnist if mnist is not None else data.load_mnist()
     train_ds, val_ds = _datasets(config, mnist, limit, run.first_pass, svhn_dir)
@@ -127,7 +123,7 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     monitor = ("val_hole_l1", "min") if config.task == "inpaint" else ("val_accuracy", "max")
     note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
     pictures = (glimpse_pictures(next(iter(val_ds)), note=note), "glimpses", "glimpses") if run.chief else None
-    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
+    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=config.minutes or None,
                        verbose=verbose, pictures=pictures, monitor=monitor[0], mode=monitor[1])
 
 
@@ -142,6 +138,13 @@ def _steps_per_epoch(config, mnist, limit, svhn_dir):
 def load_trained(model_dir, which="best"):
     """``(model, config)`` of a run directory with the ``best``/``latest``/given checkpoint."""
     return harness.load_run(model_dir, CRAMConfig, build_model, which)
+
+
+def load_pretrained(name):
+    """``(model, config)`` of the shipped model ``name`` (``<task>_<dataset>``, e.g.
+    ``classify_clutter``), its checksum checked before loading (:mod:`trainkit.pretrained`)."""
+    model, config, _ = harness.load_pretrained("cram", name, CRAMConfig, build_model)
+    return model, config
 
 
 def evaluate(model, config, split="test", mnist=None, limit=None, svhn_dir=None):

@@ -14,7 +14,15 @@ import os
 
 from absl import app, flags
 
-from examples.flag_checks import require_finite, require_known, require_warmup_pair
+from examples.flag_checks import require_finite
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the config loads TensorFlow with its package
+
+from attention_rnn.config import AttributeConfig  # noqa: E402
+from trainkit.settings import config_from_flags, define_flags  # noqa: E402
+
+# Every setting of the network: one flag per AttributeConfig field, default, range and help from there.
+define_flags(AttributeConfig)
 
 flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
 flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
@@ -23,37 +31,10 @@ flags.DEFINE_bool("diagnose", False, "Print each attended layer's mask mean and 
                   "norm on --diagnose_batches training batches, for --load and for the untrained network.")
 flags.DEFINE_integer("diagnose_batches", 8, "Training batches that --diagnose reads.", lower_bound=1)
 flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
-flags.DEFINE_enum("dataset", "mref", ["mref", "mdist", "mbg"], "Data set.")
-flags.DEFINE_enum("task", "attribute", ["attribute", "inverse"],
-                  "attribute: what colour is digit q? inverse: which digit has colour q? (5 digits per image, "
-                  "one of each colour).")
-flags.DEFINE_string("attention", "arnn",
-                  "none; san (soft attention, last layer); nctx / ctx (local attention, 1x1 / 3x3 context); "
-                  "arnn (AttentionRNN); arnn_ind (independent combination); arnn_sample (sampled mask); "
-                  "brnn (Block AttentionRNN, block 2).")
-flags.DEFINE_integer("batch", 32, "Batch size.", lower_bound=1)
-flags.DEFINE_integer("epoch", 10, "Epochs to train.", lower_bound=1)
-flags.DEFINE_float("minutes", None, "Also stop after the epoch that passes this many minutes.", lower_bound=0)
-flags.DEFINE_float("lr", 1e-3, "Adam learning rate.", lower_bound=0)
-flags.DEFINE_integer("warmup_epochs", 0, "Train the first this many epochs at --warmup_lr, then at --lr "
-                     "(0: no warm-up).", lower_bound=0)
-flags.DEFINE_float("warmup_lr", None, "Adam learning rate of the --warmup_epochs warm-up epochs.", lower_bound=0)
-flags.DEFINE_integer("units", None, "Units of each attention layer (AttentionRNN's latent size t). Default 16 "
-                     "for the AttentionRNN types (32 costs about 1.5x the step time, see docs/attention_rnn.md#speed), "
-                     "32 for the others.", lower_bound=1)
-flags.DEFINE_bool("batch_norm", True, "Batch normalisation after each attended stack and on the pooled features "
-                  "(as Seo et al.'s PAN network); --nobatch_norm for the plain stacks.")
-flags.DEFINE_float("dropout", 0.0, "Dropout on the pooled features before the head (PAN: 0.5).", lower_bound=0,
-                   upper_bound=0.99)
-flags.DEFINE_bool("head_query", True, "Feed the query to the head too; --nohead_query is PAN's head, where the "
-                  "query reaches the answer only through the masks (needs an attention).")
-flags.DEFINE_bool("mask_norm", False, "Divide each mask by its mean over locations before it multiplies the "
-                  "features (not in the paper: a remedy for masks that drift shut behind batch normalisation).")
 flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
-flags.DEFINE_integer("train_size", None, "Training query rows (default all 30,000; about 7 per image).", lower_bound=1)
-flags.DEFINE_integer("validation_size", None, "Validation query rows (default all 10,000).", lower_bound=1)
+flags.DEFINE_bool("pretrained", False, "--eval, --predict and --export the shipped model of --dataset and "
+                  "--attention (attention_rnn/pretrained/) instead of a run in --model_dir.")
 flags.DEFINE_integer("test_size", None, "Test query rows for --eval (default all 10,000).", lower_bound=1)
-flags.DEFINE_integer("seed", 0, "Seed of the data and the initialisation.")
 flags.DEFINE_string("model_dir", None, "Run directory (default runs/attribute_<dataset>_<attention>).")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Where rendered splits are cached ('' for none).")
 flags.DEFINE_enum("backgrounds", "photos", ["photos", "fields", "sun397"],
@@ -72,9 +53,7 @@ flags.DEFINE_integer("mask_samples", 3, "--predict of an arnn_sample model: samp
 flags.DEFINE_float("sigma_scale", 1.0, "Scale of sigma when drawing those samples (the paper scales it up).",
                    lower_bound=0)
 FLAGS = flags.FLAGS
-require_finite("minutes", "lr", "warmup_lr", "sigma_scale")
-require_warmup_pair()
-require_known("attention", "attention_rnn.config:ATTENTIONS", "attention")
+require_finite("sigma_scale")
 
 
 def run():
@@ -83,16 +62,20 @@ def run():
         distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
     import data
     from attention_rnn import training
-    from attention_rnn.config import AttributeConfig
     from attention_rnn.export import export_saved_model
-    from trainkit import RunError, check_output_dir, refuse_nonempty_dir
+    from trainkit import RunError, check_output_dir, pretrained, refuse_nonempty_dir
 
     if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export or FLAGS.diagnose):
         raise RunError("nothing to do: pass --train, --eval, --predict, --diagnose and/or --export DIR")
+    if FLAGS.pretrained and FLAGS.train:
+        raise RunError("--pretrained models are trained already: drop --train, or --pretrained to train your own")
+    if FLAGS.pretrained:
+        pretrained.verified_weights("attention_rnn", f"{FLAGS.dataset}_{FLAGS.attention}")  # one line, now
     if FLAGS.export:
         refuse_nonempty_dir(FLAGS.export)
     if FLAGS.predict and FLAGS.predict_dir:
         check_output_dir(FLAGS.predict_dir, "--predict_dir")
+    config = config_from_flags(AttributeConfig) if FLAGS.train else None  # a bad combination: one line, now
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
     model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}{inverse}_{FLAGS.attention}")
     backgrounds = None
@@ -101,24 +84,19 @@ def run():
     cache_dir = FLAGS.cache_dir or None
     mnist = data.load_mnist()
     if FLAGS.train:
-        config = AttributeConfig(dataset=FLAGS.dataset, task=FLAGS.task, attention=FLAGS.attention, units=FLAGS.units,
-                                 batch_size=FLAGS.batch, epochs=FLAGS.epoch, learning_rate=FLAGS.lr,
-                                 warmup_epochs=FLAGS.warmup_epochs, warmup_learning_rate=FLAGS.warmup_lr,
-                                 train_size=FLAGS.train_size, validation_size=FLAGS.validation_size,
-                                 batch_norm=FLAGS.batch_norm, dropout=FLAGS.dropout,
-                                 head_query=FLAGS.head_query, mask_norm=FLAGS.mask_norm, seed=FLAGS.seed)
         print(f"training the attribute network ({config.attention} attention) on {config.dataset} "
               f"({config.task} task) into {model_dir}")
         note = training.data_note(config, backgrounds)
         if note:
             print(note)
         history = training.train(config, model_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
-                                 minutes=FLAGS.minutes, strategy=distribute.make_strategy(FLAGS.strategy))
+                                 strategy=distribute.make_strategy(FLAGS.strategy))
         if history.nan_stopped or history.write_failed:
             return 1
     model = config = None
     if FLAGS.eval or FLAGS.predict or FLAGS.export or FLAGS.diagnose:
-        model, config = training.load_trained(model_dir, FLAGS.load)
+        model, config = (training.load_pretrained(f"{FLAGS.dataset}_{FLAGS.attention}") if FLAGS.pretrained
+                         else training.load_trained(model_dir, FLAGS.load))
     if FLAGS.eval:
         results = training.evaluate(model, config, "test", size=FLAGS.test_size, mnist=mnist,
                                     backgrounds=backgrounds, cache_dir=cache_dir)
@@ -139,7 +117,7 @@ def run():
         print(training.diagnose(model, config, FLAGS.diagnose_batches, FLAGS.load, mnist=mnist,
                                 backgrounds=backgrounds, cache_dir=cache_dir))
     if FLAGS.export:
-        export_saved_model(model, FLAGS.export, query_size=config.query_size)
+        export_saved_model(model, config, FLAGS.export)
         print(f"exported SavedModel to {FLAGS.export} (signature serving_default(images, queries))")
     return 0
 

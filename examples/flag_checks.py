@@ -34,11 +34,3 @@ def require_known(name, known, noun):
         return True
 
     flags.register_validator(name, check)
-
-
-def require_warmup_pair(epochs="warmup_epochs", rate="warmup_lr"):
-    """``--warmup_epochs N`` (N > 0) and ``--warmup_lr`` come together or not at all."""
-    flags.register_multi_flags_validator(
-        [epochs, rate], lambda v: (v[epochs] or 0) == 0 if v[rate] is None else (v[epochs] or 0) > 0,
-        message=f"--{epochs} (> 0) and --{rate} go together: the first --{epochs} epochs train at --{rate}, "
-                "the rest at --lr")

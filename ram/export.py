@@ -2,10 +2,12 @@
 
 import tensorflow as tf
 
+import data
+
 from trainkit import harness
 
 
-def export_saved_model(model, export_dir, image_size):
+def export_saved_model(model, config, export_dir):
     """Writes a SavedModel whose ``serving_default`` takes images and returns the prediction.
 
     Signature ``serving_default(images)``: images float32 ``[None, S, S, 1]`` in [0, 1];
@@ -14,5 +16,6 @@ def export_saved_model(model, export_dir, image_size):
     deterministic path of mean locations (or ``mc_samples`` sampled paths if the model has
     ``mc_samples > 1``).
     """
+    size = data.image_size(config.dataset)
     harness.export_saved_model(model, export_dir, lambda images: model(images, training=False),
-                               [tf.TensorSpec([None, image_size, image_size, 1], tf.float32, name="images")])
+                               [tf.TensorSpec([None, size, size, 1], tf.float32, name="images")])

@@ -4,11 +4,12 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from ram.config import DEFAULTS, RAMConfig
 from ram.networks import ActionNetwork, BaselineNetwork, CoreNetwork, GlimpseNetwork, LocationNetwork
+from trainkit.settings import check_value
 
 LOSS_TERMS = ("loss", "classification_loss", "reinforce_loss", "baseline_loss")
-STD_SCHEDULES = ("fixed", "anneal", "learned")
-REWARDS = ("correct", "probability")
+D = DEFAULTS  # every argument that is also a setting takes its default from ram.config
 
 
 def cross_entropy(logits, labels):
@@ -101,38 +102,31 @@ class RecurrentAttentionModel(keras.Model):
     ``[B, T, 2]`` float32 (``(x, y)`` in [-1, 1], see :class:`ram.GlimpseSensor`).
     """
 
-    def __init__(self, num_glimpses=6, patch_size=12, num_scales=3, scale_factor=2.0, unit_pixels=None,
-                 std=0.11, core="rnn", num_classes=10, mc_samples=1, seed=0, hidden_glimpse=128,
-                 hidden_location=128, glimpse_units=256, core_units=256, reinforce_weight=0.01,
-                 random_locations=False, std_schedule="fixed", std_final=0.05, std_anneal_steps=10_000,
-                 detach_policy=False, location_activation="clip", location_zero_init=False, train_paths=1,
-                 path_baseline=False, mean_path_weight=0.0, reward="correct", **kwargs):
+    def __init__(self, num_glimpses=D.num_glimpses, patch_size=D.patch_size, num_scales=D.num_scales, scale_factor=2.0,
+                 unit_pixels=None, std=D.std, core=D.core, num_classes=10, mc_samples=D.mc_samples, seed=D.seed,
+                 hidden_glimpse=128, hidden_location=128, glimpse_units=256, core_units=256,
+                 reinforce_weight=D.reinforce_weight, random_locations=D.random_locations,
+                 std_schedule=D.std_schedule, std_final=D.std_final, std_anneal_steps=D.std_anneal_steps,
+                 detach_policy=D.detach_policy, location_activation=D.location_activation,
+                 location_zero_init=D.location_zero_init, train_paths=D.train_paths, path_baseline=D.path_baseline,
+                 mean_path_weight=D.mean_path_weight, reward=D.reward, **kwargs):
         super().__init__(**kwargs)
         sizes = dict(num_glimpses=num_glimpses, num_classes=num_classes, hidden_glimpse=hidden_glimpse,
                      hidden_location=hidden_location, glimpse_units=glimpse_units, core_units=core_units)
         for name, value in sizes.items():  # 0 would build empty layers and train to chance silently
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if std <= 0:
-            raise ValueError(f"std must be > 0, got {std}")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
-        if isinstance(train_paths, bool) or not isinstance(train_paths, int) or train_paths < 1:
+        for name, value in dict(std=std, mc_samples=mc_samples, train_paths=train_paths,
+                                mean_path_weight=mean_path_weight, reward=reward, std_schedule=std_schedule,
+                                std_final=std_final, std_anneal_steps=std_anneal_steps).items():
+            check_value(RAMConfig, name, value)  # the ranges and names declared in ram.config
+        if isinstance(train_paths, bool) or not isinstance(train_paths, int):
             raise ValueError(f"train_paths must be an integer >= 1, got {train_paths!r}")
         if path_baseline and train_paths < 2:
             raise ValueError(f"path_baseline needs train_paths >= 2 (the other paths of an image), got {train_paths}")
         self.train_paths, self.path_baseline = train_paths, bool(path_baseline)
-        if not mean_path_weight >= 0:  # also refuses NaN
-            raise ValueError(f"mean_path_weight must be >= 0, got {mean_path_weight}")
         self.mean_path_weight = float(mean_path_weight)
-        if reward not in REWARDS:
-            raise ValueError(f"unknown reward {reward!r}; valid: {', '.join(REWARDS)}")
         self.reward = reward
-        if std_schedule not in STD_SCHEDULES:
-            raise ValueError(f"unknown std_schedule {std_schedule!r}; valid: {', '.join(STD_SCHEDULES)}")
-        if std_schedule == "anneal" and not (std_final > 0 and std_anneal_steps >= 1):
-            raise ValueError(f"std_schedule 'anneal' needs std_final > 0 and std_anneal_steps >= 1, "
-                             f"got {std_final} and {std_anneal_steps}")
         self.std_schedule, self.std_final = std_schedule, float(std_final)
         self.std_anneal_steps, self.detach_policy = int(std_anneal_steps), bool(detach_policy)
         self.num_glimpses, self.std, self.mc_samples, self.seed = num_glimpses, float(std), mc_samples, seed

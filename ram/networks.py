@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ram.config import DEFAULTS, RAMConfig
 from ram.glimpse import GlimpseSensor
+from trainkit.settings import check_value
 
 
 def _dense(units, name, activation=None):
@@ -68,10 +70,9 @@ class CoreNetwork(keras.layers.Layer):
       ``(h_t [B, units], new_state)``.
     """
 
-    def __init__(self, units=256, core="rnn", **kwargs):
+    def __init__(self, units=256, core=DEFAULTS.core, **kwargs):
         super().__init__(**kwargs)
-        if core not in ("rnn", "lstm"):
-            raise ValueError(f"unknown core {core!r}; valid cores: rnn, lstm")
+        check_value(RAMConfig, "core", core)
         self.units, self.core = units, core
         if core == "rnn":
             self.fc_h = _dense(units, "fc_h")
@@ -123,10 +124,9 @@ class LocationNetwork(keras.layers.Layer):
       ``(mu, l_t)``, each ``[B, 2]`` float32, ``(x, y)`` in [-1, 1].
     """
 
-    def __init__(self, std, learn_std=False, activation="clip", zero_init=False, **kwargs):
+    def __init__(self, std, learn_std=False, activation=DEFAULTS.location_activation, zero_init=False, **kwargs):
         super().__init__(**kwargs)
-        if activation not in ("clip", "tanh"):
-            raise ValueError(f"unknown location activation {activation!r}; valid: clip, tanh")
+        check_value(RAMConfig, "location_activation", activation)
         self.std, self.activation = float(std), activation
         self.learn_std, self.zero_init = bool(learn_std), bool(zero_init)
         self.fc = keras.layers.Dense(2, kernel_initializer="zeros" if zero_init else "glorot_uniform", name="fc")

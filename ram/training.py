@@ -19,7 +19,7 @@ class DecayWithFloor(keras.optimizers.schedules.LearningRateSchedule):
     stops learning.
     """
 
-    def __init__(self, initial, decay_steps=500, rate=0.97, floor_ratio=0.1):
+    def __init__(self, initial, decay_steps, rate, floor_ratio):
         self.initial, self.decay_steps, self.rate, self.floor_ratio = initial, decay_steps, rate, floor_ratio
 
     def __call__(self, step):
@@ -40,8 +40,9 @@ def steps_per_execution_for(steps_per_epoch, most=20):
     return max(d for d in range(1, most + 1) if steps_per_epoch % d == 0)
 
 
-def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
-    """A compiled, built :class:`RecurrentAttentionModel` for ``config``: Adam, clipped gradients.
+def build_model(config, jit_compile=True, steps_per_execution=1, image_size=None):
+    """A compiled, built :class:`RecurrentAttentionModel` for ``config``: Adam, clipped gradients,
+    built for ``image_size`` (default: the side of ``config.dataset``'s images).
 
     ``jit_compile=True`` (XLA) is several times faster than plain ``tf.function`` on CPU
     (``python -m benchmarks.ram_throughput`` measures both; figures in docs/ram_reproduction.md).
@@ -54,6 +55,7 @@ def build_model(config, image_size, jit_compile=True, steps_per_execution=1):
     averaging = dict(use_ema=True, ema_momentum=config.ema_momentum) if config.ema_momentum > 0 else {}
     model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=config.clipnorm, **averaging),
                   jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    image_size = image_size or data.image_size(config.dataset)
     model(tf.zeros([1, image_size, image_size, 1]))  # build the weights
     build_optimizers(model)  # now, not inside the first trace (which would then run twice)
     return model
@@ -72,8 +74,20 @@ def load_trained(model_dir, which="best", mc_samples=None, averaged=True):
     ``mc_samples`` overrides the run's evaluation ``mc_samples`` when given. A run trained with
     ``ema_momentum > 0`` answers with the checkpoint's averaged weights (what its validation,
     and so its ``best`` checkpoint, was measured on), or with its raw weights if not ``averaged``."""
-    model, config = harness.load_run(model_dir, RAMConfig, lambda c: build_model(c, data.image_size(c.dataset)),
+    model, config = harness.load_run(model_dir, RAMConfig, build_model,
                                      which, mc_samples=mc_samples)
+    if averaged and config.ema_momentum > 0:
+        use_averaged_weights(model)
+    return model, config
+
+
+def load_pretrained(name, mc_samples=None, averaged=True):
+    """``(model, config)`` of the shipped model ``name`` (``python -m examples.mnist --eval
+    --pretrained``): one per data set, trained by ``python -m benchmarks.ram_reproduce``, its
+    checksum checked before loading (:mod:`trainkit.pretrained`). ``mc_samples`` and
+    ``averaged`` as in :func:`load_trained`. The test errors the results file holds for it are
+    ``trainkit.pretrained.manifest("ram", name)["figures"]``."""
+    model, config, _ = harness.load_pretrained("ram", name, RAMConfig, build_model, mc_samples=mc_samples)
     if averaged and config.ema_momentum > 0:
         use_averaged_weights(model)
     return model, config
@@ -92,13 +106,13 @@ def glimpse_pictures(images, labels, count=6):
     return draw
 
 
-def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=None, strategy=None,
-          backup_steps=None, steps_per_execution=None):
+def train(config, model_dir, mnist=None, limit=None, verbose="auto", strategy=None, backup_steps=None,
+          steps_per_execution=None):
     """Trains (or resumes) the run in ``model_dir``; returns the Keras ``History``.
 
     The run harness (:func:`trainkit.harness.fit`) keeps checkpoints, the resumption backup
     (every epoch, or every ``backup_steps`` steps), TensorBoard logs (loss terms, accuracy,
-    reward, learning rate, glimpse paths) and the ``minutes`` budget summed over sittings.
+    reward, learning rate, glimpse paths) and the ``config.minutes`` budget summed over sittings.
     ``steps_per_execution`` train steps run per call into XLA (default
     :func:`steps_per_execution_for`). With ``config.ema_momentum > 0`` validation runs on the
     weights' moving averages (swapped in for it) and :func:`load_trained` answers with them. Under a ``strategy`` (see :mod:`trainkit.distribute`)
@@ -114,19 +128,21 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", minutes=Non
     val_ds = data.make_dataset(config.dataset, "validation", config.batch_size, seed=config.seed,
                                mnist=mnist, limit=limit)
     with run.strategy.scope():
-        model = build_model(config, data.image_size(config.dataset), jit_compile=run.single_device,
+        model = build_model(config, jit_compile=run.single_device,
                             steps_per_execution=(steps_per_execution or steps_per_execution_for(steps))
                             if run.single_device else 1)
     pictures = (glimpse_pictures(*next(iter(val_ds))), "glimpse_paths", "glimpses") if run.chief else None
     # With weight averaging, validation (hence the best checkpoint) measures the averaged
     # weights; the checkpoints keep the raw ones, with the averages in the optimizer's slots.
     averaging = [keras.callbacks.SwapEMAWeights()] if config.ema_momentum > 0 else []
-    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=minutes,
+    return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=config.minutes or None,
                        verbose=verbose, pictures=pictures, backup_steps=backup_steps, callbacks=averaging)
 
 
 def evaluate(model, config, split="test", mnist=None, limit=None):
-    """Returns ``(error_percent, accuracy)`` of ``model`` on a split of its data set."""
+    """``{"error": percent, "accuracy": fraction, "count": images}`` of ``model`` on a split of its
+    data set (the mean path, or ``config.mc_samples`` sampled paths)."""
     ds = data.make_dataset(config.dataset, split, 500, seed=config.seed, mnist=mnist, limit=limit)
     results = model.evaluate(ds, verbose=0, return_dict=True)
-    return 100.0 * (1.0 - results["accuracy"]), results["accuracy"]
+    count = len(mnist[split][0][:limit]) if mnist is not None else None
+    return {"error": 100.0 * (1.0 - results["accuracy"]), "accuracy": results["accuracy"], "count": count}

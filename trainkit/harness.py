@@ -166,6 +166,28 @@ def load_run(model_dir, config_cls, build, which="best", **overrides):
     return model, config
 
 
+def load_pretrained(package, name, config_cls, build, **overrides):
+    """Rebuilds ``package``'s shipped model ``name`` (:mod:`trainkit.pretrained`) and loads its
+    weights once their checksum matches. ``overrides`` as in :func:`load_run`. Returns
+    ``(model, config, manifest)``; :class:`RunError` for an unknown name or a damaged file."""
+    import json
+
+    from trainkit import pretrained
+
+    path, manifest = pretrained.verified_weights(package, name)
+    try:
+        config = config_cls.from_json(json.dumps(manifest["config"]))
+    except (ValueError, TypeError) as e:
+        raise RunError(f"the pretrained {package} model {name!r} has a damaged config ({e}); reinstall the "
+                       "package or restore the file (git checkout)") from None
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:
+        config = dataclasses.replace(config, **overrides)
+    model = build(config)
+    load_weights(model, path)
+    return model, config, manifest
+
+
 def export_saved_model(model, export_dir, serve, input_signature):
     """Writes a SavedModel of ``model`` whose ``serving_default`` is ``serve(*inputs)``.
 

@@ -38,6 +38,9 @@ class JsonConfig:
 
     MODEL = "model"
     ARCHITECTURE = ()
+    # What a field added (or whose default changed) after the first runs meant in a config.json
+    # written before: from_json fills it in where the file lacks it.
+    BEFORE_FIELD = {}
     # ARCHITECTURE fields added after the first release: a config.json without them (and
     # without run.json) may still be this model's.
     LATER_ARCHITECTURE = ()
@@ -55,6 +58,7 @@ class JsonConfig:
         values = json.loads(text)
         if not isinstance(values, dict):
             raise ConfigError(f"expected a JSON object, got {type(values).__name__}")
+        values = {**cls.BEFORE_FIELD, **values}
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in fields})  # checked by __post_init__
 
@@ -64,11 +68,20 @@ class JsonConfig:
         return set(cls.ARCHITECTURE) - set(cls.LATER_ARCHITECTURE) <= set(values)
 
     def checks(self):
-        """``[(ok, field, expected), ...]``: the ranges and names a subclass requires."""
+        """``[(ok, field, expected), ...]``: the rules a subclass adds beyond each field's own
+        declared choices and bounds (those that relate several fields)."""
         return []
 
     def validate(self):
-        """Raises :class:`ConfigError` naming the first field whose value fails :meth:`checks`."""
+        """Raises :class:`ConfigError` naming the first field whose value breaks its declared
+        choices or bounds (:func:`trainkit.settings.setting`), then the first that fails
+        :meth:`checks` (the rules that involve several fields)."""
+        from trainkit.settings import field_problem
+
+        for field in dataclasses.fields(self):
+            problem = field_problem(field, getattr(self, field.name))
+            if problem:
+                raise ConfigError(f"{field.name} is {getattr(self, field.name)!r}; {problem}")
         for ok, name, expected in self.checks():
             if not ok:
                 raise ConfigError(f"{name} is {getattr(self, name)!r}; expected {expected}")

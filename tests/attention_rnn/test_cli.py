@@ -66,10 +66,10 @@ def test_user_errors_get_one_line(tmp_path):
     assert result.returncode == 2 and "nothing to do" in result.stderr
     result = run_cli("--train", "--attention", "bogus")
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "unknown attention bogus; valid: none, san, nctx, ctx, arnn, arnn_ind, arnn_sample, brnn" in result.stderr
+    assert "value should be one of <none|san|nctx|ctx|arnn|arnn_ind|arnn_sample|brnn>" in result.stderr
     result = run_cli("--train", "--warmup_epochs", "3", "--model_dir", str(tmp_path / "warm"))
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "--warmup_epochs (> 0) and --warmup_lr go together" in result.stderr
+    assert result.returncode == 2 and "error: --warmup_lr is None; expected a rate in (0, 10]" in result.stderr
     assert not (tmp_path / "warm").exists()
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")

@@ -83,4 +83,7 @@ def test_user_errors_get_one_line(tmp_path):
                      "--train", "--model_dir", str(tmp_path / "y"))
     assert result.returncode == 2 and "not a directory" in result.stderr and "Traceback" not in result.stderr
     result = run_cli("--task", "classify", "--dataset", "svhn_occluded", "--train", "--model_dir", str(tmp_path / "z"))
-    assert result.returncode == 2 and "not a classification set" in result.stderr
+    assert result.returncode == 2 and "one of center, translate, clutter, clutter100 for classify" in result.stderr
+    result = run_cli("--task", "inpaint", "--clue", "saliency", "--train", "--model_dir", str(tmp_path / "w"))
+    assert result.returncode == 2 and "error: --clue is 'saliency'; expected oracle for task inpaint" in result.stderr
+    assert not (tmp_path / "w").exists()

@@ -39,10 +39,10 @@ def test_cover_clue_loss_is_zero_for_windows_that_contain_the_hole():
     assert away > 0.99
     # "inside" prefers the small window that "cover" penalises
     assert float(clue_loss(hole, tf.constant([[[0.15, 0.0, 0.0]]]), form="inside")[0]) < 0.01
-    with pytest.raises(ValueError, match="clue loss form"):
+    with pytest.raises(ValueError, match="clue_form is 'around'; expected inside or cover"):
         clue_loss(hole, tf.constant([[[0.5, 0.0, 0.0]]]), form="around")
     for model in (CRAMClassifier, CRAMInpainter):  # refused at construction, not at the first step
-        with pytest.raises(ValueError, match="clue loss form 'around'"):
+        with pytest.raises(ValueError, match="clue_form is 'around'"):
             model(clue_form="around")
 
 

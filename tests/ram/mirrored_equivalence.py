@@ -23,7 +23,7 @@ def train(strategy, jit_compile):
     keras.utils.set_random_seed(0)
     config = RAMConfig(dataset="translate", num_glimpses=3, patch_size=6, num_scales=2, unit_pixels=8, seed=0)
     with strategy.scope():
-        model = build_model(config, 24, jit_compile=jit_compile)
+        model = build_model(config, image_size=24, jit_compile=jit_compile)
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 1, (64, 24, 24, 1)).astype(np.float32)
     labels = rng.integers(0, 10, 64).astype(np.int32)

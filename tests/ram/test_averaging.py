@@ -60,7 +60,7 @@ def test_momentum_is_checked_and_off_by_default():
     old = json.loads(RAMConfig.for_dataset("translate").to_json())
     del old["ema_momentum"]  # a config.json written before the field
     assert RAMConfig.from_json(json.dumps(old)).ema_momentum == 0
-    model = training.build_model(RAMConfig.for_dataset("center", **SMALL), 28, jit_compile=False)
+    model = training.build_model(RAMConfig.for_dataset("center", **SMALL), jit_compile=False)
     with pytest.raises(ValueError, match="keeps no weight averages"):
         training.use_averaged_weights(model)
 

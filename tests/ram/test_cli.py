@@ -86,10 +86,13 @@ def test_train_eval_predict_export_reload(idx_dir, tmp_path):
     (["--export", os.path.join(ROOT, "setup.py")], "exists and is not empty"),
     (["--predict", "--predict_dir", os.path.join(ROOT, "setup.py")], "--predict_dir"),
     (["--predict", "--predict_dir", os.path.join(ROOT, "setup.py", "pictures")], "inside the file"),
-    (["--train", "--lr", "nan"], "--lr must be a finite number"),
-    (["--train", "--step", "5000"], "num_glimpses is 5000; expected 1-64"),
-    (["--train", "--std", "nan"], "--std must be a finite number"),
-    (["--train", "--pixel", "inf"], "--pixel must be a finite number"),
+    (["--train", "--lr", "nan"], "--lr nan: expected a finite number"),
+    (["--train", "--step", "5000"], "--step 5000: expected 1-64"),
+    (["--train", "--std", "nan"], "--std nan: expected a finite number"),
+    (["--train", "--pixel", "inf"], "--pixel inf: expected a finite number"),
+    (["--train", "--core", "gru"], "value should be one of <rnn|lstm>"),
+    (["--train", "--train_paths", "1"], "error: --path_baseline is True; expected False unless train_paths >= 2"),
+    (["--train", "--pretrained"], "error: --pretrained models are trained already"),
 ])
 def test_user_mistakes_get_one_clear_line(tmp_path, args, message):
     result = run_cli(*args, "--model_dir", str(tmp_path / "empty"), timeout=120)

@@ -22,7 +22,7 @@ def images_labels(n=32, value=None):
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     prepare_run_dir(str(tmp_path), CONFIG)
-    model = build_model(CONFIG, 60)
+    model = build_model(CONFIG, image_size=60)
     model.nan_stopped = False
     callbacks = [StopOnNaN(), Checkpoints(str(tmp_path))]
     x, y = images_labels()
@@ -40,7 +40,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
 
 def test_truncated_checkpoint_is_refused(tmp_path):
     prepare_run_dir(str(tmp_path), CONFIG)
-    model = build_model(CONFIG, 60)
+    model = build_model(CONFIG, image_size=60)
     model.save_weights(str(tmp_path / "best.weights.h5"))
     data = (tmp_path / "best.weights.h5").read_bytes()
     (tmp_path / "best.weights.h5").write_bytes(data[: len(data) // 2])
@@ -50,7 +50,7 @@ def test_truncated_checkpoint_is_refused(tmp_path):
 
 def test_checkpoint_of_another_configuration_is_refused(tmp_path):
     other = RAMConfig(dataset="translate", num_glimpses=2, patch_size=8, num_scales=2, unit_pixels=8)
-    build_model(other, 60).save_weights(str(tmp_path / "other.weights.h5"))
+    build_model(other, image_size=60).save_weights(str(tmp_path / "other.weights.h5"))
     prepare_run_dir(str(tmp_path / "run"), CONFIG)
     with pytest.raises(RunError, match="damaged or from another configuration"):
         load_trained(str(tmp_path / "run"), str(tmp_path / "other.weights.h5"))
@@ -78,7 +78,7 @@ def test_damaged_config_is_reported(tmp_path):
 
 
 def test_inputs_are_checked_and_extremes_stay_finite():
-    model = build_model(CONFIG, 60)
+    model = build_model(CONFIG, image_size=60)
     with pytest.raises(ValueError, match=r"images \[B, H, W, C\]"):
         model(tf.zeros([2, 60, 60]))
     with pytest.raises(ValueError, match="built for 1-channel images"):
@@ -95,7 +95,7 @@ def test_inputs_are_checked_and_extremes_stay_finite():
 
 def test_checkpoint_write_failure_stops_cleanly(tmp_path, monkeypatch, capsys):
     prepare_run_dir(str(tmp_path), CONFIG)
-    model = build_model(CONFIG, 60)
+    model = build_model(CONFIG, image_size=60)
     callback = Checkpoints(str(tmp_path))
     callback.set_model(model)
 

@@ -9,7 +9,7 @@ from ram import RecurrentAttentionModel
 
 def _model(std):
     model = RecurrentAttentionModel(num_glimpses=3, patch_size=6, num_scales=2, unit_pixels=8, std=std, seed=1,
-                                    hidden_glimpse=16, hidden_location=16, glimpse_units=32, core_units=32)
+                                    core="rnn", train_paths=1, path_baseline=False, hidden_glimpse=16, hidden_location=16, glimpse_units=32, core_units=32)
     model(tf.zeros([1, 24, 24, 1]))
     return model
 

@@ -130,10 +130,10 @@ def test_continue_from_refuses_a_recipe_that_does_not_fit_or_was_never_trained(t
                               cwd=root, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=root),
                               capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
 
-    clash = run("--variant", "lstm+meanpath", "--continue_from", "defaults")
+    clash = run("--variant", "meanpath", "--continue_from", "today")
     assert clash.returncode != 0 and "core: rnn there, lstm now" in clash.stderr
-    missing = run("--variant", "lstm+meanpath", "--continue_from", "lstm")
-    assert missing.returncode != 0 and "no clutter run of that recipe shorter than 60 minutes" in missing.stderr
+    missing = run("--variant", "meanpath", "--continue_from", "lstm")
+    assert missing.returncode != 0 and "no clutter run of that recipe shorter than 90 minutes" in missing.stderr
     for result in (clash, missing):
         assert "Traceback" not in result.stderr
     assert os.listdir(tmp_path) == []  # nothing trained, nothing written
