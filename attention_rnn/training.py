@@ -80,13 +80,15 @@ def mask_pictures(inputs, answers, note=None, count=4, task="attribute"):
     return draw
 
 
-def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", strategy=None):
+def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbose="auto", strategy=None,
+          backup_steps=None):
     """Trains (or resumes) the attribute run in ``model_dir``; returns the Keras ``History``.
 
     ``config.minutes`` (0: none): stop after the epoch that passes this much training time (over
     all sittings). ``config.patience`` (0: none): stop once this many epochs pass without a better
     validation accuracy (over all sittings; :class:`trainkit.StopWhenStale`), but never before
-    ``config.min_epochs`` epochs.
+    ``config.min_epochs`` epochs. ``backup_steps``: back up for resumption every this many steps
+    (default: every epoch).
     Under a ``strategy`` (see :mod:`trainkit.distribute`) ``config.batch_size`` is the global
     batch and only the chief worker writes the run's files.
 
@@ -109,7 +111,7 @@ def train(config, model_dir, mnist=None, backgrounds=None, cache_dir=None, verbo
                     "attention_masks", "masks")
     return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps,
                        minutes=config.minutes or None, verbose=verbose, pictures=pictures,
-                       patience=config.patience or None, min_epochs=config.min_epochs)
+                       patience=config.patience or None, min_epochs=config.min_epochs, backup_steps=backup_steps)
 
 
 def load_trained(model_dir, which="best"):

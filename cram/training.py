@@ -100,7 +100,7 @@ def _datasets(config, mnist, limit, first_pass, svhn_dir=None):
             classify_dataset(config, "validation", mnist, limit))
 
 
-def train(config, model_dir, mnist=None, limit=None, verbose="auto", svhn_dir=None, strategy=None):
+def train(config, model_dir, mnist=None, limit=None, verbose="auto", svhn_dir=None, strategy=None, backup_steps=None):
     """Trains (or resumes) the CRAM run in ``model_dir``; returns the Keras ``History``.
 
     ``best``/``latest`` checkpoints (best by validation accuracy, or by validation hole L1
@@ -124,7 +124,8 @@ def train(config, model_dir, mnist=None, limit=None, verbose="auto", svhn_dir=No
     note = data.svhn.label(config.svhn_source) if config.task == "inpaint" else None
     pictures = (glimpse_pictures(next(iter(val_ds)), note=note), "glimpses", "glimpses") if run.chief else None
     return harness.fit(run, model, train_ds, val_ds, epochs=config.epochs, steps=steps, minutes=config.minutes or None,
-                       verbose=verbose, pictures=pictures, monitor=monitor[0], mode=monitor[1])
+                       verbose=verbose, pictures=pictures, monitor=monitor[0], mode=monitor[1],
+                       backup_steps=backup_steps)
 
 
 def _steps_per_epoch(config, mnist, limit, svhn_dir):

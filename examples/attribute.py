@@ -19,35 +19,25 @@ from examples.flag_checks import require_finite
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the config loads TensorFlow with its package
 
 from attention_rnn.config import AttributeConfig  # noqa: E402
+from examples.run_flags import check_run_flags, define_run_flags  # noqa: E402
 from trainkit.settings import config_from_flags, define_flags  # noqa: E402
 
 # Every setting of the network: one flag per AttributeConfig field, default, range and help from there.
 define_flags(AttributeConfig)
 
-flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
-flags.DEFINE_bool("eval", False, "Print test accuracy (overall and by scale bin) and mask correctness.")
-flags.DEFINE_bool("predict", False, "Write, per test image, the query, the answer and each layer's mask.")
+define_run_flags("runs/attribute_<dataset>_<attention>", "--dataset and --attention",
+                 "Print test accuracy (overall and by scale bin) and mask correctness.",
+                 "Write, per test image, the query, the answer and each layer's mask.", num_predict=16)
 flags.DEFINE_bool("diagnose", False, "Print each attended layer's mask mean and spread and each part's gradient "
                   "norm on --diagnose_batches training batches, for --load and for the untrained network.")
 flags.DEFINE_integer("diagnose_batches", 8, "Training batches that --diagnose reads.", lower_bound=1)
-flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
-flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
-flags.DEFINE_bool("pretrained", False, "--eval, --predict and --export the shipped model of --dataset and "
-                  "--attention (attention_rnn/pretrained/) instead of a run in --model_dir.")
 flags.DEFINE_integer("test_size", None, "Test query rows for --eval (default all 10,000).", lower_bound=1)
-flags.DEFINE_string("model_dir", None, "Run directory (default runs/attribute_<dataset>_<attention>).")
 flags.DEFINE_string("cache_dir", "runs/attribute_data", "Where rendered splits are cached ('' for none).")
 flags.DEFINE_enum("backgrounds", "photos", ["photos", "fields", "sun397"],
                   "MBG backgrounds: photos, the labelled offline stand-in (crops of the photographs shipped "
                   "with scikit-image); fields, smooth random colour fields; or SUN397 through TFDS (needs the "
                   "internet). See data/backgrounds.py.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --backgrounds sun397.")
-flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
-                  "tf.distribute strategy (see docs/distribute.md).")
-flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices (for mirrored on CPU).",
-                     lower_bound=1)
-flags.DEFINE_integer("num_predict", 16, "Test query rows drawn by --predict.", lower_bound=1)
 flags.DEFINE_integer("mask_samples", 3, "--predict of an arnn_sample model: sampled masks drawn side by side for "
                      "images holding the query digit in several colours (0: none).", lower_bound=0)
 flags.DEFINE_float("sigma_scale", 1.0, "Scale of sigma when drawing those samples (the paper scales it up).",
@@ -57,24 +47,14 @@ require_finite("sigma_scale")
 
 
 def run():
-    from trainkit import distribute
-    if FLAGS.cpu_replicas:
-        distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
+    check_run_flags("diagnose")
     import data
     from attention_rnn import training
     from attention_rnn.export import export_saved_model
-    from trainkit import RunError, check_output_dir, pretrained, refuse_nonempty_dir
+    from trainkit import distribute, pretrained
 
-    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export or FLAGS.diagnose):
-        raise RunError("nothing to do: pass --train, --eval, --predict, --diagnose and/or --export DIR")
-    if FLAGS.pretrained and FLAGS.train:
-        raise RunError("--pretrained models are trained already: drop --train, or --pretrained to train your own")
     if FLAGS.pretrained:
         pretrained.verified_weights("attention_rnn", f"{FLAGS.dataset}_{FLAGS.attention}")  # one line, now
-    if FLAGS.export:
-        refuse_nonempty_dir(FLAGS.export)
-    if FLAGS.predict and FLAGS.predict_dir:
-        check_output_dir(FLAGS.predict_dir, "--predict_dir")
     config = config_from_flags(AttributeConfig) if FLAGS.train else None  # a bad combination: one line, now
     inverse = "_inverse" if FLAGS.task == "inverse" else ""
     model_dir = FLAGS.model_dir or os.path.join("runs", f"attribute_{FLAGS.dataset}{inverse}_{FLAGS.attention}")
@@ -90,7 +70,7 @@ def run():
         if note:
             print(note)
         history = training.train(config, model_dir, mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
-                                 strategy=distribute.make_strategy(FLAGS.strategy))
+                                 strategy=distribute.make_strategy(FLAGS.strategy), backup_steps=FLAGS.backup_steps)
         if history.nan_stopped or history.write_failed:
             return 1
     model = config = None

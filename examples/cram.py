@@ -12,28 +12,18 @@ from absl import app, flags
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the config loads TensorFlow with its package
 
 from cram.config import TASK_DEFAULTS, CRAMConfig  # noqa: E402
+from examples.run_flags import check_run_flags, define_run_flags  # noqa: E402
 from trainkit.settings import config_from_flags, define_flags  # noqa: E402
 
 # Every setting of the model: one flag per CRAMConfig field, default, range and help from there.
 define_flags(CRAMConfig, per_dataset=TASK_DEFAULTS, dataset_flag="task")
 
-flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
-flags.DEFINE_bool("eval", False, "Print test error (classify) or hole L1 / PSNR / SSIM (inpaint).")
-flags.DEFINE_bool("predict", False, "Write glimpse-window pictures (and Fig. 7 rows for inpaint).")
-flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
-flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
-flags.DEFINE_bool("pretrained", False, "--eval, --predict and --export the shipped model of --task and --dataset "
-                  "(cram/pretrained/) instead of a run in --model_dir.")
-flags.DEFINE_string("model_dir", None, "Run directory (default runs/cram_<task>_<dataset>[_<clue>]).")
-flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
-flags.DEFINE_integer("num_predict", 8, "Test images drawn by --predict.", lower_bound=1)
+define_run_flags("runs/cram_<task>_<dataset>[_<clue>]", "--task and --dataset",
+                 "Print test error (classify) or hole L1 / PSNR / SSIM (inpaint).",
+                 "Write glimpse-window pictures (and Fig. 7 rows for inpaint).", num_predict=8)
 flags.DEFINE_string("svhn_dir", None, "For --svhn_source dir: train.npz/test.npz with x uint8 [N, 32, 32, 3]; "
                     "for tfds: the TFDS data directory.")
 flags.DEFINE_integer("limit", None, "Use only the first N images of each split (quick runs).", lower_bound=1)
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
-                  "tf.distribute strategy (see docs/distribute.md).")
-flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices (for mirrored on CPU).",
-                     lower_bound=1)
 FLAGS = flags.FLAGS
 
 
@@ -43,21 +33,11 @@ def resolved_config():
 
 
 def run():
-    from trainkit import distribute
-    if FLAGS.cpu_replicas:
-        distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
+    check_run_flags()
     import data
     from cram import export, training, visualize
-    from trainkit import RunError, check_output_dir, pretrained, refuse_nonempty_dir
+    from trainkit import distribute, pretrained
 
-    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
-        raise RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
-    if FLAGS.pretrained and FLAGS.train:
-        raise RunError("--pretrained models are trained already: drop --train, or --pretrained to train your own")
-    if FLAGS.export:
-        refuse_nonempty_dir(FLAGS.export)
-    if FLAGS.predict and FLAGS.predict_dir:
-        check_output_dir(FLAGS.predict_dir, "--predict_dir")
     config = resolved_config()
     if FLAGS.pretrained:
         pretrained.verified_weights("cram", f"{config.task}_{config.dataset}")  # one line, now
@@ -70,7 +50,7 @@ def run():
               f"{config.dataset} into {model_dir}" + (f"\n{note}" if note else ""))
         history = training.train(config, model_dir, mnist=mnist, limit=FLAGS.limit,
                                  strategy=distribute.make_strategy(FLAGS.strategy),
-                                 svhn_dir=FLAGS.svhn_dir)
+                                 svhn_dir=FLAGS.svhn_dir, backup_steps=FLAGS.backup_steps)
         if history.nan_stopped or history.write_failed:
             return 1
     if FLAGS.eval or FLAGS.predict or FLAGS.export:

@@ -15,30 +15,17 @@ from absl import app, flags
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # ram.config loads TensorFlow with its package
 
 from ram.config import DATASET_DEFAULTS, RAMConfig  # noqa: E402
+from examples.run_flags import check_run_flags, define_run_flags  # noqa: E402
 from trainkit.settings import config_from_flags, define_flags  # noqa: E402
 
 # Every setting of the model: one flag per RAMConfig field, its default, range and help from there.
 define_flags(RAMConfig, per_dataset=DATASET_DEFAULTS)
 
-flags.DEFINE_bool("train", False, "Train (or resume) the model in --model_dir.")
-flags.DEFINE_bool("eval", False, "Print the test error of the model in --model_dir.")
-flags.DEFINE_bool("predict", False, "Write glimpse-path PNGs of test images and a contact sheet.")
-flags.DEFINE_string("export", None, "Write a SavedModel of the model in --model_dir to this directory.")
-flags.DEFINE_string("load", "best", "Checkpoint for --eval/--predict/--export: best, latest or a .weights.h5 path.")
-flags.DEFINE_bool("pretrained", False, "--eval, --predict and --export the shipped model of --dataset (ram/pretrained/, "
-                  "trained by benchmarks.ram_reproduce) instead of a run in --model_dir: nothing to train.")
-flags.DEFINE_string("model_dir", None, "Run directory (default runs/ram_<dataset>).")
-flags.DEFINE_string("predict_dir", None, "Where --predict writes (default <model_dir>/predictions).")
-flags.DEFINE_integer("num_predict", 16, "Test images drawn by --predict.", lower_bound=1)
+define_run_flags("runs/ram_<dataset>", "--dataset", "Print the test error of the model.",
+                 "Write glimpse-path PNGs of test images and a contact sheet.", num_predict=16)
 flags.DEFINE_enum("source", "offline", ["offline", "idx", "tfds"], "MNIST source (see README, Data).")
 flags.DEFINE_string("data_dir", None, "IDX directory for --source idx, TFDS directory for --source tfds.")
 flags.DEFINE_integer("validation_size", 10_000, "Validation images cut from IDX/TFDS training sets.", lower_bound=1)
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"],
-                  "tf.distribute strategy (see README, 'Training on several GPUs or machines').")
-flags.DEFINE_integer("cpu_replicas", None, "Split the CPU into this many logical devices (for mirrored on CPU).",
-                     lower_bound=1)
-flags.DEFINE_integer("backup_steps", None, "Back up for resumption every N steps (default: every epoch).",
-                     lower_bound=1)
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call into XLA (default: the largest divisor "
                      "of the steps per epoch up to 20; python -m benchmarks.ram_throughput times the step).",
                      lower_bound=1)
@@ -47,25 +34,13 @@ FLAGS = flags.FLAGS
 
 
 def run():
-    # Imported here, once the flags have parsed.
-    from trainkit import distribute
-    if FLAGS.cpu_replicas:
-        distribute.split_cpu(FLAGS.cpu_replicas)  # before TensorFlow runs anything
+    check_run_flags()
     import data
     from ram import training, visualize
     from ram.config import PAPER_TEST_ERROR
     from ram.export import export_saved_model
-    from trainkit import check_output_dir, pretrained, refuse_nonempty_dir
+    from trainkit import distribute, pretrained
 
-    if not (FLAGS.train or FLAGS.eval or FLAGS.predict or FLAGS.export):
-        raise training.RunError("nothing to do: pass --train, --eval, --predict and/or --export DIR")
-    if FLAGS.pretrained and FLAGS.train:
-        raise training.RunError("--pretrained models are trained already: drop --train, or --pretrained to train "
-                                "your own")
-    if FLAGS.export:
-        refuse_nonempty_dir(FLAGS.export)
-    if FLAGS.predict and FLAGS.predict_dir:
-        check_output_dir(FLAGS.predict_dir, "--predict_dir")
     # The data set's defaults, then the flags given; a bad combination is one line, before any loading.
     config = config_from_flags(RAMConfig, RAMConfig.for_dataset, skip=("dataset",),
                                dataset=FLAGS.dataset) if FLAGS.train else None

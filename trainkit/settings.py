@@ -157,18 +157,18 @@ def define_flags(config_cls, per_dataset=None, skip=(), flag_values=None, datase
             flags.DEFINE_float(name, field.default, text, flag_values=flag_values)
         else:
             flags.DEFINE_string(name, field.default, text, flag_values=flag_values)
-        flags.register_validator(name, _flag_checker(field, name), flag_values=flag_values)
+        flags.register_validator(name, _flag_checker(field), flag_values=flag_values)
         names.append(name)
     return names
 
 
-def _flag_checker(field, name):
+def _flag_checker(field):
     from absl import flags
 
-    def check(value):
+    def check(value):  # absl prefixes the flag and its value: "flag --step=0: expected 1-64"
         problem = field_problem(field, value)
         if problem:
-            raise flags.ValidationError(f"--{name} {value}: {problem}")
+            raise flags.ValidationError(problem)
         return True
     return check
 
