@@ -2,8 +2,6 @@
 resume and TensorBoard; accuracy by scale bin and mask correctness; prediction pictures."""
 
 import functools
-import json
-import os
 
 import keras
 import numpy as np
@@ -15,7 +13,7 @@ from attention_rnn.config import AttributeConfig
 from attention_rnn.model import AttributeNetwork, combined_mask, mask_correctness, target_box
 from data.attributes import (NUM_ANSWERS, QUERY_SIZE, SCALE_BINS, SIZE, answer_name, background_label,
                              make_attribute_dataset, query_name)
-from trainkit import RunError, build_optimizers, harness
+from trainkit import build_optimizers, harness
 
 
 # Whether each attention type's train step is compiled with XLA: the faster setting measured by
@@ -284,79 +282,3 @@ def diagnose(model, config, batches=8, label="best", mnist=None, backgrounds=Non
     untrained = build_model(config)
     return "\n".join(diagnostics.format_report(name, diagnostics.mask_and_gradient_report(net, taken))
                      for name, net in ((f"checkpoint {label}", model), ("untrained", untrained)))
-
-
-def write_predictions(model, config, out_dir, count, mnist=None, backgrounds=None, cache_dir=None):
-    """Writes ``count`` test pictures (image, each layer's mask, their product; query and
-    answer in the caption) and ``predictions.json`` (query, answer, truth, scale per image)."""
-    os.makedirs(out_dir, exist_ok=True)
-    ds = dataset(config, "test", min(count, 50), mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
-                 with_info=True, size=count)
-    records, index = [], 0
-    note = data_note(config, backgrounds)
-    for (images, queries, scales, masks), answers in ds:
-        logits, layer_masks = model((images, queries), return_masks=True)
-        shares = (mask_correctness(combined_mask(layer_masks, SIZE), masks).numpy() if layer_masks
-                  else [None] * len(answers))
-        for b in range(len(answers)):
-            query, answer = int(np.argmax(queries[b])), int(np.argmax(logits[b]))
-            truth = int(answers[b])
-            share = None if shares[b] is None else float(shares[b])
-            panel = visualize.attention_panel(images[b].numpy(), query, answer, truth,
-                                              [m[b, ..., 0].numpy() for m in layer_masks], share, note,
-                                              task=config.task)
-            name = f"{index:04d}_query{query}.png"
-            panel.save(os.path.join(out_dir, name))
-            records.append(dict(file=name, query=query, query_name=data.attributes.query_name(config.task, query),
-                                answer=data.attributes.answer_name(config.task, answer),
-                                truth=data.attributes.answer_name(config.task, truth), scale=float(scales[b]),
-                                mask_correctness=share))
-            index += 1
-    with open(os.path.join(out_dir, "predictions.json"), "w") as f:
-        json.dump(dict(dataset=config.dataset, task=config.task, attention=config.attention, note=note,
-                       images=records), f, indent=1)
-    return records
-
-
-def write_sampled_masks(model, config, out_dir, count, samples=3, sigma_scale=1.0, copies=3, mnist=None,
-                        backgrounds=None):
-    """For a sampling model (``arnn_sample``): ``count`` test-like images that hold the query
-    digit ``copies`` times in distinct colours (:func:`data.attributes.render_multimodal`), and
-    per image one picture of ``samples`` sampled masks side by side (every layer's sample
-    combined), drawn with sigma scaled by ``sigma_scale`` (the paper's Fig. 6a). Writes
-    ``multimodal_XXXX.png`` and returns their paths.
-
-    Raises:
-      RunError: the model does not sample its masks.
-    """
-    layers = [a for a in model.attentions if a is not None]
-    if not layers or any(getattr(a, "mode", None) != "sample" for a in layers):
-        raise RunError(f"--mask_samples needs a model trained with --attention arnn_sample, not {config.attention}")
-    if config.task != "attribute":
-        raise RunError("sampled masks of several right answers are drawn for the attribute task only")
-    os.makedirs(out_dir, exist_ok=True)
-    pool, by_class = data.attributes.pooled_digits(mnist if mnist is not None else data.load_mnist())
-    note, paths = data_note(config, backgrounds), []
-    for layer in layers:
-        layer.sigma_scale = float(sigma_scale)
-    try:
-        for index in range(count):
-            rng = np.random.default_rng([config.seed, 7, index])  # its own stream: not a test image
-            image, query, _, _ = data.attributes.render_multimodal(rng, pool, by_class, config.dataset, copies,
-                                                                   backgrounds)
-            images = tf.constant(image[None].astype(np.float32) / 255.0)
-            queries = tf.one_hot([query], 10)
-            masks = []
-            for _ in range(samples):
-                _, layer_masks = model((images, queries), return_masks=True)
-                masks.append(combined_mask(layer_masks, SIZE)[0, ..., 0].numpy())
-            caption = (f"query: digit {query} ({copies} copies in different colours); {samples} samples, "
-                       f"sigma x {sigma_scale:g}")
-            path = os.path.join(out_dir, f"multimodal_{index:04d}.png")
-            visualize.samples_panel(images[0].numpy(), caption, masks, note).save(path)
-            paths.append(path)
-    finally:
-        for layer in layers:
-            layer.sigma_scale = 1.0
-    return paths
-

@@ -1,9 +1,17 @@
-"""Pictures of attention masks over the image (Pillow): one panel per attended layer."""
+"""Pictures of attention masks over the image (Pillow): one panel per attended layer; the
+pictures of ``--predict`` (:func:`write_predictions`, :func:`write_sampled_masks`)."""
+
+import json
+import os
 
 import numpy as np
+import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 
-from data.attributes import answer_name, query_name
+import data
+from attention_rnn.model import combined_mask, mask_correctness
+from data.attributes import SIZE, answer_name, query_name
+from trainkit import RunError
 
 ZOOM = 2  # 100x100 images drawn at 200x200
 
@@ -97,3 +105,83 @@ def samples_panel(image, caption, sampled_masks, source_note=None):
     if source_note:
         draw.text((4, 20), source_note, fill=(255, 200, 80), font=font)
     return canvas
+
+
+def write_predictions(model, config, out_dir, count, mnist=None, backgrounds=None, cache_dir=None):
+    """Writes ``count`` test pictures (image, each layer's mask, their product; query and
+    answer in the caption) and ``predictions.json`` (query, answer, truth, scale per image)."""
+    from attention_rnn.training import data_note, dataset
+
+    os.makedirs(out_dir, exist_ok=True)
+    ds = dataset(config, "test", min(count, 50), mnist=mnist, backgrounds=backgrounds, cache_dir=cache_dir,
+                 with_info=True, size=count)
+    records, index = [], 0
+    note = data_note(config, backgrounds)
+    for (images, queries, scales, masks), answers in ds:
+        logits, layer_masks = model((images, queries), return_masks=True)
+        shares = (mask_correctness(combined_mask(layer_masks, SIZE), masks).numpy() if layer_masks
+                  else [None] * len(answers))
+        for b in range(len(answers)):
+            query, answer = int(np.argmax(queries[b])), int(np.argmax(logits[b]))
+            truth = int(answers[b])
+            share = None if shares[b] is None else float(shares[b])
+            panel = attention_panel(images[b].numpy(), query, answer, truth,
+                                              [m[b, ..., 0].numpy() for m in layer_masks], share, note,
+                                              task=config.task)
+            name = f"{index:04d}_query{query}.png"
+            panel.save(os.path.join(out_dir, name))
+            records.append(dict(file=name, query=query, query_name=data.attributes.query_name(config.task, query),
+                                answer=data.attributes.answer_name(config.task, answer),
+                                truth=data.attributes.answer_name(config.task, truth), scale=float(scales[b]),
+                                mask_correctness=share))
+            index += 1
+    with open(os.path.join(out_dir, "predictions.json"), "w") as f:
+        json.dump(dict(dataset=config.dataset, task=config.task, attention=config.attention, note=note,
+                       images=records), f, indent=1)
+    return records
+
+
+def write_sampled_masks(model, config, out_dir, count, samples=3, sigma_scale=1.0, copies=3, mnist=None,
+                        backgrounds=None):
+    """For a sampling model (``arnn_sample``): ``count`` test-like images that hold the query
+    digit ``copies`` times in distinct colours (:func:`data.attributes.render_multimodal`), and
+    per image one picture of ``samples`` sampled masks side by side (every layer's sample
+    combined), drawn with sigma scaled by ``sigma_scale`` (the paper's Fig. 6a). Writes
+    ``multimodal_XXXX.png`` and returns their paths.
+
+    Raises:
+      RunError: the model does not sample its masks.
+    """
+    from attention_rnn.training import data_note
+
+    layers = [a for a in model.attentions if a is not None]
+    if not layers or any(getattr(a, "mode", None) != "sample" for a in layers):
+        raise RunError(f"--mask_samples needs a model trained with --attention arnn_sample, not {config.attention}")
+    if config.task != "attribute":
+        raise RunError("sampled masks of several right answers are drawn for the attribute task only")
+    os.makedirs(out_dir, exist_ok=True)
+    pool, by_class = data.attributes.pooled_digits(mnist if mnist is not None else data.load_mnist())
+    note, paths = data_note(config, backgrounds), []
+    for layer in layers:
+        layer.sigma_scale = float(sigma_scale)
+    try:
+        for index in range(count):
+            rng = np.random.default_rng([config.seed, 7, index])  # its own stream: not a test image
+            image, query, _, _ = data.attributes.render_multimodal(rng, pool, by_class, config.dataset, copies,
+                                                                   backgrounds)
+            images = tf.constant(image[None].astype(np.float32) / 255.0)
+            queries = tf.one_hot([query], 10)
+            masks = []
+            for _ in range(samples):
+                _, layer_masks = model((images, queries), return_masks=True)
+                masks.append(combined_mask(layer_masks, SIZE)[0, ..., 0].numpy())
+            caption = (f"query: digit {query} ({copies} copies in different colours); {samples} samples, "
+                       f"sigma x {sigma_scale:g}")
+            path = os.path.join(out_dir, f"multimodal_{index:04d}.png")
+            samples_panel(images[0].numpy(), caption, masks, note).save(path)
+            paths.append(path)
+    finally:
+        for layer in layers:
+            layer.sigma_scale = 1.0
+    return paths
+

@@ -49,7 +49,7 @@ require_finite("sigma_scale")
 def run():
     check_run_flags("diagnose")
     import data
-    from attention_rnn import training
+    from attention_rnn import training, visualize
     from attention_rnn.export import export_saved_model
     from trainkit import distribute, pretrained
 
@@ -84,11 +84,11 @@ def run():
                                                f"checkpoint {FLAGS.load})"))
     if FLAGS.predict:
         out_dir = FLAGS.predict_dir or os.path.join(model_dir, "predictions")
-        training.write_predictions(model, config, out_dir, FLAGS.num_predict, mnist=mnist,
+        visualize.write_predictions(model, config, out_dir, FLAGS.num_predict, mnist=mnist,
                                    backgrounds=backgrounds, cache_dir=cache_dir)
         print(f"wrote {FLAGS.num_predict} attention pictures and predictions.json to {out_dir}/")
         if config.attention == "arnn_sample" and FLAGS.mask_samples and config.task == "attribute":
-            paths = training.write_sampled_masks(model, config, out_dir, min(FLAGS.num_predict, 8),
+            paths = visualize.write_sampled_masks(model, config, out_dir, min(FLAGS.num_predict, 8),
                                                  FLAGS.mask_samples, FLAGS.sigma_scale, mnist=mnist,
                                                  backgrounds=backgrounds)
             print(f"wrote {len(paths)} pictures of {FLAGS.mask_samples} sampled masks each "

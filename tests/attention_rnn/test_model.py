@@ -112,7 +112,7 @@ def test_inverse_task_network_answers_digits(tiny_set):
 
 def test_sampled_masks_differ_and_need_a_sampling_model(tiny_set, tmp_path):
     from attention_rnn.config import AttributeConfig
-    from attention_rnn.training import write_sampled_masks
+    from attention_rnn.visualize import write_sampled_masks
     from trainkit import RunError
     x = np.zeros((20, 28, 28), np.float32)
     x[:, 4:24, 8:20] = 1.0
