@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from cram.blocks import StepwiseStack, cnn, mlp
+from cram.config import DEFAULTS as D
 from cram.spatial_transformer import SpatialTransformer
 
 
@@ -44,7 +45,8 @@ class CRAMEncoder(keras.layers.Layer):
       ``(z [B, units], thetas [B, T, 3])``.
     """
 
-    def __init__(self, num_glimpses=6, glimpse_size=16, filters=32, units=256, min_scale=0.1, **kwargs):
+    def __init__(self, num_glimpses=D.num_glimpses, glimpse_size=D.glimpse_size, filters=D.filters, units=D.units,
+                 min_scale=0.1, **kwargs):
         super().__init__(**kwargs)
         self.num_glimpses, self.glimpse_size, self.filters = num_glimpses, glimpse_size, filters
         self.units, self.min_scale = units, min_scale

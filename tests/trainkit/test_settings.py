@@ -136,6 +136,7 @@ def _defaults(callable_):
     ("ram.networks:LocationNetwork", RAMConfig()),
     ("attention_rnn.model:AttributeNetwork", AttributeConfig()),
     ("cram.classifier:CRAMClassifier", CRAMConfig.for_task("classify")),
+    ("cram.encoder:CRAMEncoder", CRAMConfig.for_task("classify")),
     ("cram.inpainting:CRAMInpainter", CRAMConfig.for_task("inpaint")),
 ])
 def test_library_classes_take_their_defaults_from_the_config(model, config):
