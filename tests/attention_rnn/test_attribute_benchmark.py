@@ -81,7 +81,7 @@ def test_unknown_or_empty_names_are_one_line_before_any_run(tmp_path):
     for args, message in ((["--datasets", "mref,foo"], "unknown dataset foo; valid: mref, mdist, mbg"),
                           (["--attentions", "ctx,arnnn"], "unknown attention arnnn; valid: none, san"),
                           (["--datasets="], "--datasets is empty; valid: mref, mdist, mbg"),
-                          (["--lr", "0"], "flag --lr=0: expected in (0, 10]"),
+                          (["--lr", "0"], "flag --lr=0.0: expected in (0, 10]"),
                           (["--lr", "nan"], "flag --lr=nan: expected a finite number"),
                           (["--warmup_epochs", "3"], "error: --warmup_lr is None; expected a rate in (0, 10] when "
                                                      "warmup_epochs > 0"),

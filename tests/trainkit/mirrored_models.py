@@ -49,8 +49,8 @@ if __name__ == "__main__":
     report = {"replicas": mirrored.num_replicas_in_sync}
     for name, strategy in (("single", single), ("mirrored", mirrored)):
         report[f"attribute_{name}"] = update_norm(
-            strategy, lambda: AttributeNetwork("ctx", filters=4, units=4, hidden=8), (images, queries), answers,
-            loss=loss)
+            strategy, lambda: AttributeNetwork("ctx", filters=4, units=4, hidden=8, batch_norm=False),
+            (images, queries), answers, loss=loss)
     gray = rng.uniform(0, 1, (32, 32, 32, 1)).astype(np.float32)
     masks = (rng.uniform(0, 1, (32, 32, 32, 1)) > 0.8).astype(np.float32)
     labels = rng.integers(0, 10, 32).astype(np.int32)
