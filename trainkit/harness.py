@@ -9,6 +9,7 @@ run safe to kill, resume and budget (:func:`fit`), the TensorBoard pictures
 
 import dataclasses
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -184,7 +185,9 @@ def load_pretrained(package, name, config_cls, build, **overrides):
     if overrides:
         config = dataclasses.replace(config, **overrides)
     model = build(config)
-    load_weights(model, path)
+    with warnings.catch_warnings():  # a shipped file holds the model's weights only, no optimizer slots
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        load_weights(model, path)
     return model, config, manifest
 
 

@@ -193,3 +193,58 @@ def test_ctrl_c_stops_with_one_line_and_resumes(idx_dir, tmp_path):
     resumed = run_cli("--train", "--epoch", str(done + 1), *tiny_flags(idx_dir, model_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"Epoch {done + 1}/{done + 1}" in resumed.stdout and "Epoch 1/" not in resumed.stdout
+
+
+def test_pretrained_model_evaluates_at_its_committed_figure_offline(tmp_path):
+    """The shipped translate model: --eval prints its test error within 0.05 points of the figure
+    the results file holds for it, with no run directory and nothing trained; --predict draws it and
+    --export writes a SavedModel that answers like it."""
+    import re
+
+    from trainkit import pretrained
+    shipped = pretrained.manifest("ram", "translate")
+    # It was trained with translate's defaults, the recipe `--train --dataset translate` trains.
+    from benchmarks.ram_runs import NOT_RECIPE
+    from ram.config import RAMConfig
+    defaults = json.loads(RAMConfig.for_dataset("translate").to_json())
+    assert {k: v for k, v in shipped["config"].items() if k not in NOT_RECIPE} == {
+        k: v for k, v in defaults.items() if k not in NOT_RECIPE}
+    export_dir, predict_dir = tmp_path / "export", tmp_path / "pictures"
+    result = run_cli("--eval", "--predict", "--export", str(export_dir), "--dataset", "translate", "--pretrained",
+                     "--num_predict", "2", "--predict_dir", str(predict_dir), "--model_dir", str(tmp_path / "none"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    error = float(re.search(r"test error: ([0-9.]+)%", result.stdout).group(1))
+    assert abs(error - shipped["figures"]["test_error_mean"]) <= 0.05
+    assert f"the results file holds {shipped['figures']['test_error_mean']:.2f}%" in result.stdout
+    assert len(glob.glob(str(predict_dir / "glimpses_*.png"))) == 2 and not (tmp_path / "none").exists()
+    import tensorflow as tf
+    serving = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+    assert serving(images=tf.zeros([2, 60, 60, 1]))["probabilities"].shape == (2, 10)
+
+
+@pytest.mark.parametrize("damage,message", [("flip", "is damaged"), ("delete", "has no weights"),
+                                            ("unknown", "no pretrained ram model 'translate'; shipped: none")])
+def test_a_damaged_or_missing_pretrained_file_is_one_error_line(tmp_path, damage, message):
+    """The command line on a copy of the shipped files, damaged: one `error:` line, exit 2."""
+    import shutil
+
+    from trainkit import pretrained
+    copy = tmp_path / "ram" / "pretrained"
+    if damage != "unknown":
+        shutil.copytree(pretrained.bundle_dir("ram"), copy)
+        weights = copy / "translate.weights.h5"
+        if damage == "flip":
+            data = bytearray(weights.read_bytes())
+            data[len(data) // 3] ^= 0x01
+            weights.write_bytes(bytes(data))
+        else:
+            weights.unlink()
+    script = ("import runpy, sys; import trainkit.pretrained as p; "
+              f"p.bundle_dir = lambda package: {str(copy)!r}; "
+              "sys.argv = ['mnist', '--eval', '--pretrained', '--dataset', 'translate']; "
+              "runpy.run_module('examples.mnist', run_name='__main__')")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    result = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path), env=env, capture_output=True,
+                            text=True, timeout=SUBPROCESS_TIMEOUT_S)
+    assert result.returncode == 2 and "error: " in result.stderr and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "test error" not in result.stdout
