@@ -237,10 +237,25 @@ def row_key(row):
     return recipe_key(row) + (row_seed(row),)
 
 
+def is_defaults(row):
+    """Whether the row trained its data set's current defaults (ram/config.py) from the start,
+    whatever its variant was called when it ran."""
+    from ram.config import RAMConfig
+
+    if row.get("continued_from") or "config" not in row:
+        return row.get("variant") is None and not row.get("continued_from")
+    defaults = dict(task=row["task"], config=resolved_config(RAMConfig.for_dataset(row["task"])))
+    return recipe_key(row) == recipe_key(defaults)
+
+
 def recipe_label(row):
-    """The recipe's name in a table: ``defaults`` or the variant, and the recipe it continued."""
+    """The recipe's name in a table: ``defaults`` or the variant (``defaults = <variant>`` for a
+    variant that equals today's defaults), and the recipe it continued."""
     after = f", after {row['continued_from']}" if row.get("continued_from") else ""
-    return f"{row.get('variant') or 'defaults'}{after}"
+    variant = row.get("variant")
+    if variant and is_defaults(row):
+        return f"defaults = {variant}"
+    return f"{variant or 'defaults'}{after}"
 
 
 def row_order(row):

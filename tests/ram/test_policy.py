@@ -217,7 +217,7 @@ def test_path_baseline_needs_several_paths():
         small_model(train_paths=0)
     from trainkit.run_dir import ConfigError
     with pytest.raises(ConfigError, match="path_baseline"):
-        RAMConfig.for_dataset("center", train_paths=1)  # the default leave-one-out baseline needs 2
+        RAMConfig.for_dataset("translate", train_paths=1)  # the default leave-one-out baseline needs 2
     old = json.loads(RAMConfig.for_dataset("center").to_json())
     del old["train_paths"], old["path_baseline"]  # a config.json written before the fields
     assert RAMConfig.from_json(json.dumps(old)).train_paths == 1

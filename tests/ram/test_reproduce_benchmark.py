@@ -199,3 +199,16 @@ def test_table_only_prints_the_committed_rows_and_trains_nothing(tmp_path):
     none = run("--tasks", "clutter", "--variant", "lstm")
     assert none.returncode == 0 and "no rows of clutter under lstm" in none.stdout
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_row_whose_config_is_the_defaults_is_labelled_defaults_whatever_its_variant():
+    from ram.config import RAMConfig
+
+    config = RAMConfig.for_dataset("clutter", epochs=100_000, minutes=60.0, seed=3)  # cap, budget, seed: not the recipe
+    row = dict(task="clutter", variant="today+lstm+paths4+loo+batch32+epochdecay", seed=3,
+               config=ram_runs.resolved_config(config))
+    assert ram_runs.is_defaults(row) and ram_runs.recipe_label(row).startswith("defaults = today+lstm")
+    other = dict(row, config=ram_runs.resolved_config(RAMConfig.for_dataset("clutter", core="rnn")))
+    assert not ram_runs.is_defaults(other) and ram_runs.recipe_label(other) == row["variant"]
+    assert ram_runs.recipe_key(row) != ram_runs.recipe_key(other)
+    assert ram_runs.overrides_of_defaults(config) == dict(epochs=100_000, minutes=60.0, seed=3)
