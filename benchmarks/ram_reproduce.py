@@ -54,8 +54,8 @@ from absl import app, flags, logging
 from benchmarks import ram_runs
 
 flags.DEFINE_list("tasks", list(ram_runs.PAPER_ERROR), "Tasks to run, in order.")
-flags.DEFINE_float("minutes", None, "Training-time budget per task (default: ram.config's, the budget "
-                   "`examples.mnist --train` trains for).", lower_bound=0.1)
+flags.DEFINE_float("minutes", None, "Training-time budget of every task (default: each data set's own in "
+                   "ram/config.py, the budget `examples.mnist --train` trains for).", lower_bound=0.1)
 flags.DEFINE_integer("mc_samples", 10, "Sampled paths averaged for the Monte Carlo test error.", lower_bound=2)
 flags.DEFINE_string("variant", None, "Overrides of the data set's defaults of examples.mnist, as atoms of "
                     "benchmarks.ram_runs joined by '+' (e.g. probreward, or today+lstm); default: none, the "
@@ -86,20 +86,17 @@ def plan(task, overrides, variant, before):
         raise app.UsageError(f"--continue_from {before}: its {task} checkpoints do not fit --variant {variant} "
                              f"({'; '.join(clash)})")
     source_stem = ram_runs.run_stem(task, None if before == "defaults" else before)
-    run_dir = os.path.join(FLAGS.model_dir, ram_runs.run_dir_name(stem, FLAGS.minutes, FLAGS.seed))
-    if not os.path.exists(run_dir) and ram_runs.run_to_copy(FLAGS.model_dir, stem, FLAGS.seed, FLAGS.minutes,
+    run_dir = os.path.join(FLAGS.model_dir, ram_runs.run_dir_name(stem, config.minutes, FLAGS.seed))
+    if not os.path.exists(run_dir) and ram_runs.run_to_copy(FLAGS.model_dir, stem, FLAGS.seed, config.minutes,
                                                             source_stem) is None:
         raise app.UsageError(f"--continue_from {before}: no {task} run of that recipe shorter than "
-                             f"{FLAGS.minutes:g} minutes in {FLAGS.model_dir} (seed {FLAGS.seed}); train it first")
+                             f"{config.minutes:g} minutes in {FLAGS.model_dir} (seed {FLAGS.seed}); train it first")
     return task, config, stem, source_stem
 
 
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    if FLAGS.minutes is None:
-        from ram.config import DEFAULTS
-        FLAGS.minutes = DEFAULTS.minutes
     unknown = [t for t in FLAGS.tasks if t not in ram_runs.PAPER_ERROR]
     if unknown:
         raise app.UsageError(f"unknown tasks {unknown}; known: {', '.join(ram_runs.PAPER_ERROR)}")
@@ -117,17 +114,17 @@ def main(argv):
     rows = {ram_runs.row_key(r): r for r in ram_runs.read_json(FLAGS.results)}
     measured = []
     for task, config, stem, source_stem in plans:
-        run_dir, source = ram_runs.start_from_shorter_run(FLAGS.model_dir, stem, FLAGS.seed, FLAGS.minutes,
+        run_dir, source = ram_runs.start_from_shorter_run(FLAGS.model_dir, stem, FLAGS.seed, config.minutes,
                                                           source_stem=source_stem)
         print(f"== {task}{' ' + variant if variant else ''}: {config.num_glimpses} glimpses, "
-              f"{FLAGS.minutes:g} minutes of training into {run_dir}"
+              f"{config.minutes:g} minutes of training into {run_dir}"
               f"{f', continuing {source}' if source else ''}", flush=True)
         # The second phase's own commit (the row's ``commit`` is the first phase's).
         continued_at = ram_runs.started_at_commit(run_dir, "continued.json") if before is not None else None
         row = ram_runs.train_and_measure(config, run_dir, mnist, mc_samples=FLAGS.mc_samples)
         fresh = dict(task=task, glimpses=config.num_glimpses, minutes=row["minutes"], epochs=row["epochs"],
                      test_error_mean=row["test_error_mean"], test_error_mc10=row["test_error_mc10"],
-                     commit=row["commit"], minutes_budget=FLAGS.minutes, seed=FLAGS.seed,
+                     commit=row["commit"], minutes_budget=config.minutes, seed=FLAGS.seed,
                      best_epoch=row["best_epoch"], val_error=row["val_error"],
                      paper=ram_runs.PAPER_ERROR[task], target=ram_runs.TARGET_ERROR[task],
                      distances_learned=row["distances"],

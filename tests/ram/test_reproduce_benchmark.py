@@ -212,3 +212,27 @@ def test_a_row_whose_config_is_the_defaults_is_labelled_defaults_whatever_its_va
     assert not ram_runs.is_defaults(other) and ram_runs.recipe_label(other) == row["variant"]
     assert ram_runs.recipe_key(row) != ram_runs.recipe_key(other)
     assert ram_runs.overrides_of_defaults(config) == dict(epochs=100_000, minutes=60.0, seed=3)
+
+
+def test_the_benchmark_with_no_variant_trains_exactly_what_the_command_line_trains():
+    """`benchmarks.ram_reproduce` and `examples.mnist --train --dataset D` resolve the same config,
+    budget included, from the one table: the reproduction and the defaults cannot drift apart."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from ram.config import DATASET_DEFAULTS, RAMConfig
+    from tests.conftest import SUBPROCESS_TIMEOUT_S
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    script = ("import json; from absl import flags; import benchmarks.ram_reproduce as r; flags.FLAGS(['bench']); "
+              f"print(json.dumps({{t: json.loads(r.plan(t, {{}}, None, None)[1].to_json()) "
+              f"for t in {list(DATASET_DEFAULTS)!r}}}))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=root), timeout=SUBPROCESS_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-2000:]
+    planned = json.loads(done.stdout.strip().splitlines()[-1])
+    for task in DATASET_DEFAULTS:  # what --train --dataset TASK trains (test_settings checks the flags)
+        assert planned[task] == json.loads(RAMConfig.for_dataset(task).to_json()), task
+    assert planned["center"]["minutes"] == 50.0 and planned["clutter"]["minutes"] == 90.0
