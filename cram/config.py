@@ -4,7 +4,7 @@ flags are generated from these fields), and the one table of per-task defaults."
 import dataclasses
 import json
 
-from trainkit.run_dir import ConfigError, JsonConfig
+from trainkit.run_dir import JsonConfig
 from trainkit.settings import setting
 
 TASKS = ("classify", "inpaint")
@@ -59,11 +59,7 @@ class CRAMConfig(JsonConfig):
     @classmethod
     def for_task(cls, task, **overrides):
         """Defaults of ``task`` with every non-None override applied."""
-        if task not in TASK_DEFAULTS:
-            raise ConfigError(f"unknown task {task!r}; valid: {', '.join(TASK_DEFAULTS)}")
-        values = dict(TASK_DEFAULTS[task], task=task)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls.from_table(TASK_DEFAULTS, "task", task, **overrides)
 
     @classmethod
     def from_json(cls, text):

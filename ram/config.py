@@ -10,7 +10,7 @@ one path, a learned baseline) stay one flag away.
 
 import dataclasses
 
-from trainkit.run_dir import ConfigError, JsonConfig
+from trainkit.run_dir import JsonConfig
 from trainkit.settings import setting
 
 MAX_GLIMPSES = 64  # the paper uses 2-8; far more only exhausts memory
@@ -104,11 +104,7 @@ class RAMConfig(JsonConfig):
     @classmethod
     def for_dataset(cls, dataset, **overrides):
         """Defaults of ``dataset`` with every non-None override applied."""
-        if dataset not in DATASET_DEFAULTS:
-            raise ConfigError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASET_DEFAULTS)}")
-        values = dict(DATASET_DEFAULTS[dataset], dataset=dataset)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls.from_table(DATASET_DEFAULTS, "dataset", dataset, **overrides)
 
     # Fields that only steer training or evaluation: the model class does not take them.
     TRAINING_ONLY = ("dataset", "batch_size", "epochs", "minutes", "learning_rate", "decay_rate", "decay_steps",

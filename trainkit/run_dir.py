@@ -67,6 +67,17 @@ class JsonConfig:
         """Whether a ``config.json`` without ``run.json`` (an older run) may be this model's."""
         return set(cls.ARCHITECTURE) - set(cls.LATER_ARCHITECTURE) <= set(values)
 
+    @classmethod
+    def from_table(cls, table, key_field, key, **overrides):
+        """The config whose ``key_field`` is ``key``: the class defaults, then ``table[key]`` (the
+        config module's per-data-set or per-task defaults), then every non-None override.
+        :class:`ConfigError` for a key the table does not hold."""
+        if key not in table:
+            raise ConfigError(f"unknown {key_field} {key!r}; valid: {', '.join(table)}")
+        values = dict(table[key], **{key_field: key})
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
     def checks(self):
         """``[(ok, field, expected), ...]``: the rules a subclass adds beyond each field's own
         declared choices and bounds (those that relate several fields)."""
